@@ -1,0 +1,30 @@
+import { Client } from '../client';
+import { StaticRegistry } from '../discovery';
+import { TcpTransport } from '../transport';
+import { containerInterceptorResolver, plainInterceptorResolver } from './container';
+import { resolveContract } from './contract';
+import { defaultRegistry } from './default-registry';
+import { createLogger } from './logger';
+import { type ClientOptions, resolveClientOptions } from './options';
+
+/**
+ * Creates a client for calling services by proxy or by name, with no server of its own.
+ * With `endpoints` it calls fixed addresses; with `registry` it follows that registry; with
+ * neither, the in-process registry shared by this process's apps.
+ * Throws RivetConfigError for bad options.
+ */
+export function createClient(opts: ClientOptions = {}): Client {
+  const o = resolveClientOptions(opts);
+  const registry = o.endpoints !== undefined ? new StaticRegistry(o.endpoints) : (o.registry ?? defaultRegistry);
+  return new Client({
+    registry,
+    transport: new TcpTransport(),
+    codec: o.codec,
+    globalInterceptors: o.interceptors,
+    resolveInterceptor: o.container ? containerInterceptorResolver(o.container) : plainInterceptorResolver,
+    resolveContract,
+    logger: createLogger(o.logger, 'rivet-client'),
+    maxFrameBytes: o.maxFrameBytes,
+    connectTimeoutMs: o.connectTimeoutMs,
+  });
+}

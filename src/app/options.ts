@@ -1,0 +1,140 @@
+import type { Container } from 'inversify';
+import type { Logger } from 'pino';
+
+import { checkInterceptor, type InterceptorLike } from '../interceptors';
+import type { Registry } from '../discovery';
+import { RivetConfigError, RivetErrorCode } from '../errors';
+import { CODEC_NAMES, type CodecName, DEFAULT_MAX_FRAME_BYTES } from '../protocol';
+import { bool, durationMs, oneOf, optionsObject, positiveInt, rejectUnknownKeys } from '../util';
+import type { LoggerInput } from './logger';
+
+/** How long a client waits for connect plus handshake by default: 5 s. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/** Options shared by createApp and createClient. */
+export interface CommonOptions {
+  /** Where instances are found. Default: the in-process registry shared by this process. */
+  registry?: Registry;
+  /** The codec to speak. Default 'msgpack'. */
+  codec?: CodecName;
+  /** Global interceptors, outermost. */
+  interceptors?: InterceptorLike[];
+  /** A pino logger, pino options, or false for silence. Default: pino at 'info'. */
+  logger?: LoggerInput;
+  /** The largest frame payload accepted, in bytes. Default 16 MiB. */
+  maxFrameBytes?: number;
+  /** How long connect plus handshake may take, in ms. Default 5000. */
+  connectTimeoutMs?: number;
+}
+
+/** Options of createApp. */
+export interface AppOptions extends CommonOptions {
+  /** The service classes to serve. Default: every `@Service` class imported so far. */
+  services?: Function[];
+  /** Directories or globs of modules to import before collecting services. */
+  scan?: string | string[];
+  /** Bring your own inversify container. */
+  container?: Container;
+  /** Send handler stack traces to callers in `details.stack` (off by default: they leak internals). */
+  exposeErrorStack?: boolean;
+}
+
+/** Options of createClient. */
+export interface ClientOptions extends CommonOptions {
+  /** Fixed endpoints per service (`{ Arith: ['127.0.0.1:4000'] }`); an alternative to `registry`. */
+  endpoints?: Record<string, string[]>;
+  /** A container to resolve interceptor classes with. */
+  container?: Container;
+}
+
+const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'logger', 'maxFrameBytes', 'connectTimeoutMs'] as const;
+const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack'] as const;
+const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container'] as const;
+
+/** Common options, validated. */
+export interface ResolvedCommon {
+  registry: Registry | undefined;
+  codec: CodecName;
+  interceptors: InterceptorLike[];
+  logger: LoggerInput;
+  maxFrameBytes: number;
+  connectTimeoutMs: number;
+}
+
+function resolveCommon(name: string, o: Record<string, unknown>): ResolvedCommon {
+  if (o.registry !== undefined) {
+    const r = o.registry as Partial<Registry>;
+    if (typeof r !== 'object' || r === null || typeof r.resolve !== 'function' || typeof r.register !== 'function' || typeof r.watch !== 'function') {
+      throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.registry must implement Registry (register, deregister, resolve, watch, close), e.g. new MemoryRegistry().`);
+    }
+  }
+  if (o.interceptors !== undefined && !Array.isArray(o.interceptors)) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.interceptors must be an array of interceptors.`);
+  }
+  const interceptors = (o.interceptors as unknown[] | undefined) ?? [];
+  interceptors.forEach((i, n) => checkInterceptor(i, `${name}.interceptors[${n}]`));
+  if (o.logger !== undefined && o.logger !== false && (typeof o.logger !== 'object' || o.logger === null)) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.logger must be a pino logger, pino options, or false.`);
+  }
+  return {
+    registry: o.registry as Registry | undefined,
+    codec: o.codec === undefined ? 'msgpack' : oneOf(`${name}.codec`, o.codec, CODEC_NAMES),
+    interceptors: interceptors as InterceptorLike[],
+    logger: o.logger as Logger | undefined,
+    maxFrameBytes: o.maxFrameBytes === undefined ? DEFAULT_MAX_FRAME_BYTES : positiveInt(`${name}.maxFrameBytes`, o.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
+    connectTimeoutMs:
+      o.connectTimeoutMs === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : durationMs(`${name}.connectTimeoutMs`, o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
+  };
+}
+
+/** AppOptions, validated. */
+export interface ResolvedAppOptions extends ResolvedCommon {
+  services: Function[] | undefined;
+  scan: string[];
+  container: Container | undefined;
+  exposeErrorStack: boolean;
+}
+
+/** Validates createApp's options. Throws RivetConfigError naming the option and the fix. */
+export function resolveAppOptions(input: unknown): ResolvedAppOptions {
+  const o = optionsObject('createApp options', input);
+  rejectUnknownKeys('createApp options', o, APP_KEYS);
+  if (o.services !== undefined && (!Array.isArray(o.services) || !o.services.every((s) => typeof s === 'function'))) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, 'createApp options.services must be an array of @Service classes.');
+  }
+  const scan = o.scan === undefined ? [] : typeof o.scan === 'string' ? [o.scan] : o.scan;
+  if (!Array.isArray(scan) || !scan.every((s) => typeof s === 'string' && s.length > 0)) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, "createApp options.scan must be a directory or glob, or an array of them (e.g. 'dist/services').");
+  }
+  if (o.container !== undefined && (typeof o.container !== 'object' || o.container === null || typeof (o.container as Container).bind !== 'function')) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, 'createApp options.container must be an inversify Container.');
+  }
+  return {
+    ...resolveCommon('createApp options', o),
+    services: o.services as Function[] | undefined,
+    scan: scan as string[],
+    container: o.container as Container | undefined,
+    exposeErrorStack: o.exposeErrorStack === undefined ? false : bool('createApp options.exposeErrorStack', o.exposeErrorStack),
+  };
+}
+
+/** ClientOptions, validated. */
+export interface ResolvedClientOptions extends ResolvedCommon {
+  endpoints: Record<string, string[]> | undefined;
+  container: Container | undefined;
+}
+
+/** Validates createClient's options. Throws RivetConfigError naming the option and the fix. */
+export function resolveClientOptions(input: unknown): ResolvedClientOptions {
+  const o = optionsObject('createClient options', input);
+  rejectUnknownKeys('createClient options', o, CLIENT_KEYS);
+  if (o.endpoints !== undefined && o.registry !== undefined) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, 'createClient options: pass either registry or endpoints, not both.');
+  }
+  return {
+    ...resolveCommon('createClient options', o),
+    endpoints: o.endpoints as Record<string, string[]> | undefined,
+    container: o.container as Container | undefined,
+  };
+}
+

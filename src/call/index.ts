@@ -1,0 +1,6 @@
+// call/: the shape of one call (CallContext), the stage contract (Invoker, Middleware), deadlines,
+// and the AsyncLocalStorage behind currentContext(). Layer 1: imports errors/ and util/.
+export { type CallContext, type Peer, type PeerIdentity, createCallContext } from './call-context';
+export { type Invoker, type Middleware, composeMiddleware } from './invoker';
+export { currentContext, runWithContext } from './context-storage';
+export { DEFAULT_DEADLINE_MS, tighterDeadline, remainingMs } from './deadline';

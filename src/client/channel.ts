@@ -1,0 +1,375 @@
+import type { Logger } from 'pino';
+import type { EndpointState } from '../balancer';
+import { remainingMs } from '../call';
+import { ErrorReason, RpcError } from '../errors';
+import {
+  type Codec,
+  type CodecName,
+  createCodec,
+  decodeError,
+  encodeFrame,
+  encodeHandshake,
+  encodeRequest,
+  FrameFlags,
+  FrameType,
+  parseHelloAck,
+  PROTOCOL_VERSION,
+  type ServiceDescriptor,
+} from '../protocol';
+import type { Connection, Transport } from '../transport';
+import { jitteredBackoffMs } from '../util';
+import type { ClientCall } from './client-call';
+
+/** First reconnect delay after a failed connect: 100 ms, doubling up to RECONNECT_MAX_MS. */
+export const RECONNECT_INITIAL_MS = 100;
+/** The longest reconnect delay: 10 s. */
+export const RECONNECT_MAX_MS = 10_000;
+
+/** What every channel of a client shares. */
+export interface ChannelOptions {
+  transport: Transport;
+  /** Codecs offered in the handshake, preferred first. */
+  codecs: readonly CodecName[];
+  /** The largest reply payload this client accepts. */
+  maxFrameBytes: number;
+  /** How long connect plus handshake may take. */
+  connectTimeoutMs: number;
+  logger: Logger;
+}
+
+type LifeState = 'idle' | 'connecting' | 'ready' | 'draining' | 'closed';
+
+const ABORT_LISTENER_OPTIONS = { once: true } as const;
+
+/** One call waiting for its reply; its own abort listener. */
+class Pending {
+  constructor(
+    readonly channel: Channel,
+    readonly id: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (err: RpcError) => void,
+    readonly signal: AbortSignal,
+  ) {}
+
+  handleEvent(): void {
+    this.channel.cancel(this);
+  }
+}
+
+/**
+ * One multiplexed connection to one endpoint, shared by every call to it. Connects lazily on the
+ * first call, reconnects lazily after a loss (with capped, jittered backoff after a failure),
+ * and never leaves a call hanging: every pending call settles on reply, cancel or loss.
+ */
+export class Channel {
+  private life: LifeState = 'idle';
+  private conn: Connection | null = null;
+  private codec: Codec | null = null;
+  private peerMaxFrameBytes = 0;
+  private connecting: Promise<void> | null = null;
+  private handshake: { resolve: () => void; reject: (err: RpcError) => void } | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private lastId = 0;
+  private failures = 0;
+  private retryAt = 0;
+  private closedPromise: Promise<void> | null = null;
+  private readonly log: Logger;
+  /** What the server advertised in its handshake, per service. */
+  services: Record<string, ServiceDescriptor> = {};
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly address: string,
+    private readonly opts: ChannelOptions,
+  ) {
+    this.log = opts.logger.child({ peer: address });
+  }
+
+  /** Calls sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** The state as balancers see it. */
+  get state(): EndpointState {
+    if (this.life === 'idle' && this.retryAt > Date.now()) return 'backoff';
+    return this.life;
+  }
+
+  /** Sends one attempt of a call; resolves with the decoded reply or rejects with an RpcError. */
+  call(ctx: ClientCall): Promise<unknown> {
+    if (this.life === 'ready') return this.send(ctx);
+    return this.callWhenReady(ctx);
+  }
+
+  /** Closes for good: pending calls fail with UNAVAILABLE (CLIENT_CLOSED). */
+  close(): Promise<void> {
+    if (this.closedPromise !== null) return this.closedPromise;
+    this.life = 'closed';
+    this.failAll(new RpcError('UNAVAILABLE', 'client closed', { reason: ErrorReason.CLIENT_CLOSED }));
+    const conn = this.conn;
+    this.closedPromise = conn === null ? Promise.resolve() : closeConnection(conn);
+    return this.closedPromise;
+  }
+
+  /** @internal a pending call's signal aborted: tell the server, and reject with the abort reason. */
+  cancel(p: Pending): void {
+    if (this.pending.get(p.id) !== p) return;
+    this.pending.delete(p.id);
+    this.conn?.send(encodeFrame(FrameType.CANCEL, 0, p.id));
+    p.reject(asRpcError(p.signal.reason));
+    this.afterSettle();
+  }
+
+  private async callWhenReady(ctx: ClientCall): Promise<unknown> {
+    if (this.life === 'closed') throw notProcessed('client closed', ErrorReason.CLIENT_CLOSED);
+    if (this.life === 'draining') throw notProcessed(`${this.address} is draining`, ErrorReason.SERVER_DRAINING);
+    if (this.life === 'idle') {
+      if (this.retryAt > Date.now()) {
+        throw notProcessed(`${this.address} failed recently; reconnecting after backoff`, ErrorReason.CONNECT_BACKOFF);
+      }
+      this.connecting = this.connect();
+    }
+    await abortable(this.connecting as Promise<void>, ctx.signal);
+    if (this.life !== 'ready') throw notProcessed(`${this.address} is not ready`, ErrorReason.NO_READY_ENDPOINT);
+    return this.send(ctx);
+  }
+
+  private send(ctx: ClientCall): Promise<unknown> {
+    const signal = ctx.signal;
+    if (signal.aborted) return Promise.reject(asRpcError(signal.reason));
+    const timeoutMs = ctx.deadline === undefined ? 0 : remainingMs(ctx.deadline, Date.now());
+    if (ctx.deadline !== undefined && timeoutMs === 0) {
+      return Promise.reject(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded before the call was sent', { reason: ErrorReason.DEADLINE }, { notProcessed: true }));
+    }
+    const codec = this.codec as Codec;
+    let payload: Buffer;
+    try {
+      payload = encodeRequest(codec, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
+    } catch (err) {
+      return Promise.reject(
+        new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
+      );
+    }
+    if (payload.length > this.peerMaxFrameBytes) {
+      return Promise.reject(
+        new RpcError(
+          'RESOURCE_EXHAUSTED',
+          `request of ${payload.length} bytes exceeds the server's limit of ${this.peerMaxFrameBytes}`,
+          { reason: ErrorReason.FRAME_TOO_LARGE },
+          { notProcessed: true },
+        ),
+      );
+    }
+    const id = this.nextId();
+    const conn = this.conn as Connection;
+    return new Promise((resolve, reject) => {
+      const p = new Pending(this, id, resolve, reject, signal);
+      this.pending.set(id, p);
+      signal.addEventListener('abort', p, ABORT_LISTENER_OPTIONS);
+      conn.send(encodeFrame(FrameType.REQUEST, 0, id, payload));
+    });
+  }
+
+  private nextId(): number {
+    // u32, never 0 (0 is for connection-level frames), never one still pending after a wrap.
+    do {
+      this.lastId = (this.lastId + 1) >>> 0 || 1;
+    } while (this.pending.has(this.lastId));
+    return this.lastId;
+  }
+
+  private async connect(): Promise<void> {
+    this.life = 'connecting';
+    const timeout = AbortSignal.timeout(this.opts.connectTimeoutMs);
+    try {
+      let conn: Connection;
+      try {
+        conn = await this.opts.transport.connect(this.host, this.port, { signal: timeout });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw notProcessed(`cannot connect to ${this.address}: ${code ?? (err as Error).message}`, ErrorReason.CONNECT_FAILED, err);
+      }
+      if ((this.life as LifeState) === 'closed') {
+        conn.destroy();
+        throw notProcessed('client closed', ErrorReason.CLIENT_CLOSED);
+      }
+      this.conn = conn;
+      const agreed = new Promise<void>((resolve, reject) => {
+        this.handshake = { resolve, reject };
+      });
+      conn.attach({
+        onFrame: (type, flags, id, payload) => this.onFrame(conn, type, flags, id, payload),
+        onClose: (reason) => this.onClose(conn, reason),
+      });
+      conn.send(
+        encodeFrame(
+          FrameType.HELLO,
+          0,
+          0,
+          encodeHandshake({ rivet: true, versions: [PROTOCOL_VERSION], codecs: [...this.opts.codecs], maxFrameBytes: this.opts.maxFrameBytes }),
+        ),
+      );
+      await abortable(agreed, timeout, () => notProcessed(`handshake with ${this.address} timed out`, ErrorReason.HANDSHAKE_FAILED));
+      this.life = 'ready';
+      this.failures = 0;
+      this.retryAt = 0;
+    } catch (err) {
+      this.handshake = null;
+      if (this.conn !== null) {
+        this.conn.destroy();
+        this.conn = null;
+      }
+      if ((this.life as LifeState) !== 'closed') {
+        this.life = 'idle';
+        this.retryAt = Date.now() + jitteredBackoffMs(this.failures, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);
+        this.failures++;
+      }
+      this.log.debug({ err: (err as Error).message, failures: this.failures }, 'connect failed');
+      throw err;
+    } finally {
+      this.connecting = null;
+    }
+  }
+
+  private onFrame(conn: Connection, type: number, flags: number, id: number, payload: Buffer): void {
+    if (conn !== this.conn) return;
+    switch (type) {
+      case FrameType.RESPONSE:
+      case FrameType.ERROR: {
+        const p = this.pending.get(id);
+        if (p === undefined) return; // cancelled or timed out: the reply has no one to go to
+        this.pending.delete(id);
+        p.signal.removeEventListener('abort', p);
+        const codec = this.codec as Codec;
+        if (type === FrameType.RESPONSE) {
+          let value: unknown;
+          try {
+            value = codec.decode(payload);
+          } catch (err) {
+            p.reject(new RpcError('INTERNAL', `undecodable reply: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }));
+            this.afterSettle();
+            return;
+          }
+          p.resolve(value);
+        } else {
+          const e = decodeError(codec, payload);
+          p.reject(new RpcError(e.code, e.message, e.details, { notProcessed: (flags & FrameFlags.NOT_PROCESSED) !== 0 }));
+        }
+        this.afterSettle();
+        return;
+      }
+      case FrameType.HELLO_ACK:
+        this.onHelloAck(conn, payload);
+        return;
+      case FrameType.PING:
+        conn.send(encodeFrame(FrameType.PONG, 0, id));
+        return;
+      case FrameType.PONG:
+        return;
+      case FrameType.DRAIN:
+        if (this.life === 'ready') {
+          this.life = 'draining';
+          this.log.debug('server is draining');
+          this.afterSettle();
+        }
+        return;
+      default:
+        this.log.warn({ frameType: type }, 'closing connection: unexpected frame type');
+        conn.destroy(`unexpected frame type ${type}`);
+    }
+  }
+
+  private onHelloAck(conn: Connection, payload: Buffer): void {
+    const hs = this.handshake;
+    if (hs === null) return;
+    this.handshake = null;
+    const ack = parseHelloAck(payload);
+    if ('error' in ack) {
+      this.log.warn({ reason: ack.error }, 'handshake refused');
+      hs.reject(notProcessed(`handshake with ${this.address} refused: ${ack.error}`, ErrorReason.HANDSHAKE_FAILED));
+      return;
+    }
+    this.codec = createCodec(ack.codec);
+    this.peerMaxFrameBytes = ack.maxFrameBytes;
+    this.services = ack.services;
+    conn.setMaxIncomingFrameBytes(this.opts.maxFrameBytes);
+    hs.resolve();
+  }
+
+  /** A draining channel with nothing left in flight closes; the next call reconnects. */
+  private afterSettle(): void {
+    if (this.life === 'draining' && this.pending.size === 0) this.conn?.end();
+  }
+
+  private onClose(conn: Connection, reason: string | undefined): void {
+    if (conn !== this.conn) return;
+    this.conn = null;
+    if (this.handshake !== null) {
+      this.handshake.reject(notProcessed(`connection to ${this.address} closed during the handshake${reason ? `: ${reason}` : ''}`, ErrorReason.HANDSHAKE_FAILED));
+      this.handshake = null;
+    }
+    if (this.life !== 'closed' && this.life !== 'connecting') this.life = 'idle';
+    if (this.pending.size > 0) {
+      this.log.debug({ reason, inFlight: this.pending.size }, 'connection lost');
+      this.failAll(new RpcError('UNAVAILABLE', `connection to ${this.address} lost${reason ? `: ${reason}` : ''}`, { reason: ErrorReason.CONNECTION_LOST }));
+    }
+  }
+
+  /** Settles every pending call with its own copy of the error (stages annotate errors per call). */
+  private failAll(err: RpcError): void {
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      p.signal.removeEventListener('abort', p);
+      p.reject(new RpcError(err.code, err.message, err.details));
+    }
+  }
+}
+
+function notProcessed(message: string, reason: ErrorReason, cause?: unknown): RpcError {
+  return new RpcError('UNAVAILABLE', message, { reason }, { notProcessed: true, cause });
+}
+
+function asRpcError(reason: unknown): RpcError {
+  return reason instanceof RpcError ? reason : new RpcError('CANCELLED', 'call cancelled', { reason: ErrorReason.CANCELLED_BY_CALLER });
+}
+
+/** Waits for `p`, or rejects when `signal` aborts first (with `onAbort()` or the signal's reason). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal, onAbort?: () => RpcError): Promise<T> {
+  if (signal.aborted) return Promise.reject(onAbort ? onAbort() : asRpcError(signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const listener = () => reject(onAbort ? onAbort() : asRpcError(signal.reason));
+    signal.addEventListener('abort', listener, ABORT_LISTENER_OPTIONS);
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', listener);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', listener);
+        reject(err);
+      },
+    );
+  });
+}
+
+function closeConnection(conn: Connection): Promise<void> {
+  return new Promise((resolve) => {
+    if (conn.closed) {
+      resolve();
+      return;
+    }
+    // A peer that never acknowledges the FIN must not hold close() open.
+    const timer = setTimeout(() => conn.destroy('close timed out'), 1_000);
+    conn.attach({
+      onFrame: () => {},
+      onClose: () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    });
+    conn.end();
+  });
+}

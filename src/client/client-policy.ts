@@ -1,0 +1,112 @@
+import type { Balancer } from '../balancer';
+import { RivetConfigError, RivetErrorCode } from '../errors';
+import { checkInterceptor, type InterceptorLike } from '../interceptors';
+import { bool, durationMs, optionsObject, positiveInt, rejectUnknownKeys } from '../util';
+
+/** The longest retry chain a policy may ask for (first try included). */
+export const MAX_ATTEMPTS_CAP = 10;
+/** Attempts per call by default, first try included. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/** Per-method overrides inside a ClientPolicy. */
+export interface MethodPolicy {
+  /** Deadline of calls to this method; the tighter of this and the others wins. */
+  timeoutMs?: number;
+  /** Declares the method safe to run twice (overrides what the service class says). */
+  idempotent?: boolean;
+  /** Client interceptors for this method only, innermost. */
+  interceptors?: InterceptorLike[];
+}
+
+/**
+ * Retry settings. With the core alone, Rivet retries only calls that provably never reached a
+ * handler (connect refused, refused by a draining server), on another endpoint when there is
+ * one; such a retry is always safe.
+ */
+export interface RetryPolicy {
+  /** Attempts per call, first try included. Default 3, at most 10. */
+  maxAttempts?: number;
+}
+
+/** How a client calls one target service. Every key is optional. */
+export interface ClientPolicy {
+  /** Deadline of every call through this proxy. Default 10 s (the tighter of all set values wins). */
+  timeoutMs?: number;
+  /** Client interceptors for this target, inside the client's global ones. */
+  interceptors?: InterceptorLike[];
+  /** Overrides per method name. */
+  methods?: Record<string, MethodPolicy>;
+  /** How to choose an endpoint: 'round-robin' (default) or your own Balancer. */
+  balancer?: 'round-robin' | Balancer;
+  /** Retry settings; `false` turns retries off. */
+  retry?: false | RetryPolicy;
+}
+
+/** A validated, frozen ClientPolicy. */
+export interface ResolvedClientPolicy {
+  readonly timeoutMs: number | undefined;
+  readonly interceptors: readonly InterceptorLike[];
+  readonly methods: Readonly<Record<string, Readonly<MethodPolicy>>>;
+  readonly balancer: 'round-robin' | Balancer;
+  readonly maxAttempts: number;
+}
+
+const POLICY_KEYS = ['timeoutMs', 'interceptors', 'methods', 'balancer', 'retry'] as const;
+const METHOD_KEYS = ['timeoutMs', 'idempotent', 'interceptors'] as const;
+const RETRY_KEYS = ['maxAttempts'] as const;
+
+function interceptorList(name: string, value: unknown): InterceptorLike[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be an array of interceptors.`);
+  }
+  value.forEach((i, n) => checkInterceptor(i, `${name}[${n}]`));
+  return value as InterceptorLike[];
+}
+
+/** Validates a ClientPolicy, fills in defaults and freezes it. Throws RivetConfigError naming the option. */
+export function resolveClientPolicy(input: unknown, name = 'ClientPolicy'): ResolvedClientPolicy {
+  const p = optionsObject(name, input);
+  rejectUnknownKeys(name, p, POLICY_KEYS);
+  const methods: Record<string, Readonly<MethodPolicy>> = {};
+  for (const [method, raw] of Object.entries(optionsObject(`${name}.methods`, p.methods))) {
+    const mName = `${name}.methods.${method}`;
+    const m = optionsObject(mName, raw);
+    rejectUnknownKeys(mName, m, METHOD_KEYS);
+    const resolved: MethodPolicy = {};
+    if (m.timeoutMs !== undefined) resolved.timeoutMs = durationMs(`${mName}.timeoutMs`, m.timeoutMs);
+    if (m.idempotent !== undefined) resolved.idempotent = bool(`${mName}.idempotent`, m.idempotent);
+    if (m.interceptors !== undefined) resolved.interceptors = interceptorList(`${mName}.interceptors`, m.interceptors);
+    methods[method] = Object.freeze(resolved);
+  }
+  let maxAttempts = DEFAULT_MAX_ATTEMPTS;
+  if (p.retry === false) {
+    maxAttempts = 1;
+  } else if (p.retry !== undefined) {
+    const r = optionsObject(`${name}.retry`, p.retry);
+    rejectUnknownKeys(`${name}.retry`, r, RETRY_KEYS);
+    if (r.maxAttempts !== undefined) {
+      maxAttempts = positiveInt(`${name}.retry.maxAttempts`, r.maxAttempts, DEFAULT_MAX_ATTEMPTS);
+      if (maxAttempts > MAX_ATTEMPTS_CAP) {
+        throw new RivetConfigError(
+          RivetErrorCode.RIVET_ERR_INVALID_OPTION,
+          `${name}.retry.maxAttempts must be at most ${MAX_ATTEMPTS_CAP}, got ${maxAttempts}. More attempts only multiply load on a struggling service.`,
+        );
+      }
+    }
+  }
+  const balancer = p.balancer ?? 'round-robin';
+  if (balancer !== 'round-robin' && (typeof balancer !== 'object' || balancer === null || typeof (balancer as Balancer).pick !== 'function')) {
+    throw new RivetConfigError(
+      RivetErrorCode.RIVET_ERR_INVALID_OPTION,
+      `${name}.balancer must be 'round-robin' or an object with pick(endpoints, ctx), got ${JSON.stringify(balancer)}.`,
+    );
+  }
+  return Object.freeze({
+    timeoutMs: p.timeoutMs === undefined ? undefined : durationMs(`${name}.timeoutMs`, p.timeoutMs),
+    interceptors: Object.freeze(interceptorList(`${name}.interceptors`, p.interceptors)),
+    methods: Object.freeze(methods),
+    balancer: balancer as 'round-robin' | Balancer,
+    maxAttempts,
+  });
+}

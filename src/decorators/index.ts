@@ -1,0 +1,19 @@
+// decorators/: @Service, @Method, @RemoteService, @UseInterceptors. They record metadata and
+// nothing else. Layer 3: imports errors/, types from call/ and interceptors/, and only
+// `inject` from inversify.
+export { Service } from './service';
+export { Method } from './method';
+export { RemoteService } from './remote-service';
+export { UseInterceptors } from './use-interceptors';
+export {
+  type ServiceOptions,
+  type ServiceMetadata,
+  type MethodOptions,
+  type RemoteInjection,
+  getServiceClasses,
+  getRemoteInjections,
+  getServiceMetadata,
+  getMethodMetadata,
+  getClassInterceptors,
+  getMethodInterceptors,
+} from './metadata-store';

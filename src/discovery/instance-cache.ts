@@ -1,0 +1,68 @@
+import type { Instance } from './instance';
+import type { Registry } from './registry';
+
+/**
+ * A client's view of a registry: each service is resolved once, then followed by a watch, so
+ * calls read the current set synchronously and never ask the registry on the hot path.
+ */
+export class InstanceCache {
+  private readonly sets = new Map<string, Instance[]>();
+  private readonly loading = new Map<string, Promise<Instance[]>>();
+  private readonly unwatch: Array<() => void> = [];
+
+  /**
+   * @param onChange called with the complete set whenever a followed service changes.
+   */
+  constructor(
+    private readonly registry: Registry,
+    private readonly onChange: (service: string, instances: Instance[]) => void,
+  ) {}
+
+  /** The cached set, or undefined when the service was never resolved. */
+  peek(service: string): Instance[] | undefined {
+    return this.sets.get(service);
+  }
+
+  /** Resolves a service the first time and starts following it; later calls share the result. */
+  load(service: string): Promise<Instance[]> {
+    const cached = this.sets.get(service);
+    if (cached !== undefined) return Promise.resolve(cached);
+    let pending = this.loading.get(service);
+    if (pending === undefined) {
+      pending = this.start(service);
+      this.loading.set(service, pending);
+    }
+    return pending;
+  }
+
+  /** Stops following every service. */
+  close(): void {
+    for (const u of this.unwatch) u();
+    this.unwatch.length = 0;
+    this.sets.clear();
+    this.loading.clear();
+  }
+
+  private async start(service: string): Promise<Instance[]> {
+    // Watch first, so a change between resolve and watch is not missed.
+    let latest: Instance[] | undefined;
+    this.unwatch.push(
+      this.registry.watch(service, (list) => {
+        latest = list;
+        if (this.sets.has(service)) {
+          this.sets.set(service, list);
+          this.onChange(service, list);
+        }
+      }),
+    );
+    try {
+      const resolved = await this.registry.resolve(service);
+      const list = latest ?? resolved;
+      this.sets.set(service, list);
+      this.onChange(service, list);
+      return list;
+    } finally {
+      this.loading.delete(service);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Why Rivet itself failed a call: a closed set, found in `RpcError.details.reason`
+ * on errors that Rivet (not a handler) raised, so logs and tests can match on them.
+ */
+export const ErrorReason = {
+  /** The connection carrying the call closed before its reply arrived. */
+  CONNECTION_LOST: 'CONNECTION_LOST',
+  /** The client could not open a connection to the endpoint. */
+  CONNECT_FAILED: 'CONNECT_FAILED',
+  /** The endpoint failed recently; the client waits out its reconnect backoff before trying it again. */
+  CONNECT_BACKOFF: 'CONNECT_BACKOFF',
+  /** The handshake was refused or malformed. */
+  HANDSHAKE_FAILED: 'HANDSHAKE_FAILED',
+  /** Neither the registry nor the static endpoints know an instance of the service. */
+  NO_INSTANCES: 'NO_INSTANCES',
+  /** Every known endpoint is draining or closed. */
+  NO_READY_ENDPOINT: 'NO_READY_ENDPOINT',
+  /** The server is shutting down and did not run the call. */
+  SERVER_DRAINING: 'SERVER_DRAINING',
+  /** The server shut down before the handler finished. */
+  SERVER_SHUTDOWN: 'SERVER_SHUTDOWN',
+  /** A frame is larger than the receiver's agreed limit. */
+  FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  /** The request payload could not be decoded. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** The service or method is not exposed (not a `@Method`, or no such service). */
+  UNKNOWN_METHOD: 'UNKNOWN_METHOD',
+  /** The call's deadline passed. */
+  DEADLINE: 'DEADLINE',
+  /** The caller aborted the call. */
+  CANCELLED_BY_CALLER: 'CANCELLED_BY_CALLER',
+  /** The client was closed while the call was pending. */
+  CLIENT_CLOSED: 'CLIENT_CLOSED',
+  /** The circuit breaker of every endpoint is open. */
+  BREAKER_OPEN: 'BREAKER_OPEN',
+  /** A value could not be encoded by the codec. */
+  ENCODE_FAILED: 'ENCODE_FAILED',
+} as const;
+
+/** One of the reasons in {@link ErrorReason}. */
+export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];

@@ -1,0 +1,21 @@
+// rivet-rpc: the public API. Re-exports only.
+import 'reflect-metadata';
+
+export { createApp, createClient, App, defaultRegistry, DEFAULT_CONNECT_TIMEOUT_MS } from './app';
+export type { AppOptions, ClientOptions, CommonOptions, CloseOptions, LoggerInput } from './app';
+export { Service, Method, RemoteService, UseInterceptors } from './decorators';
+export type { ServiceOptions, MethodOptions } from './decorators';
+export { Client, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_CAP, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS } from './client';
+export type { CallOptions, ClientPolicy, MethodPolicy, RetryPolicy, Remote, Class } from './client';
+export { currentContext, DEFAULT_DEADLINE_MS } from './call';
+export type { CallContext, Peer, PeerIdentity } from './call';
+export type { Interceptor, InterceptorFn, InterceptorClass, InterceptorLike, Next } from './interceptors';
+export { RpcError, isRpcError, ErrorReason, RivetConfigError, RivetErrorCode, RPC_CODES } from './errors';
+export type { RpcCode, AttemptRecord, StoppedBy } from './errors';
+export { MemoryRegistry, StaticRegistry } from './discovery';
+export type { Registry, Instance } from './discovery';
+export type { Balancer, EndpointView, EndpointState } from './balancer';
+export { RoundRobinBalancer } from './balancer';
+export { DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './protocol';
+export type { Codec, CodecName } from './protocol';
+export { DEFAULT_DRAIN_TIMEOUT_MS } from './server';

@@ -1,0 +1,35 @@
+import type { Invoker, Middleware } from '../call';
+import { RivetConfigError, RivetErrorCode } from '../errors';
+import type { Interceptor, InterceptorClass, InterceptorFn, InterceptorLike } from './interceptor';
+
+/** True when `x` is a class whose instances have `intercept` (resolve it before adapting it). */
+export function isInterceptorClass(x: unknown): x is InterceptorClass {
+  return typeof x === 'function' && typeof (x as { prototype?: { intercept?: unknown } }).prototype?.intercept === 'function';
+}
+
+/**
+ * Checks an interceptor at construction (undici's compose does the same), so a malformed one
+ * fails at startup and not on the first call. Throws RivetConfigError.
+ */
+export function checkInterceptor(x: unknown, where: string): asserts x is InterceptorLike {
+  if (typeof x === 'function') return;
+  if (typeof x === 'object' && x !== null && typeof (x as Interceptor).intercept === 'function') return;
+  throw new RivetConfigError(
+    RivetErrorCode.RIVET_ERR_INTERCEPTOR,
+    `${where}: an interceptor must be an object with intercept(ctx, next), a function (ctx, next) => ..., or a class with an intercept method; got ${x === null ? 'null' : typeof x}.`,
+  );
+}
+
+/**
+ * Adapts a resolved interceptor (an instance or a function, not a class) into a Middleware.
+ * Done once per method when its chain is built.
+ */
+export function toMiddleware(interceptor: Interceptor | InterceptorFn): Middleware {
+  if (typeof interceptor === 'function') {
+    const fn = interceptor;
+    return (next: Invoker): Invoker =>
+      async (ctx) => fn(ctx, () => next(ctx));
+  }
+  return (next: Invoker): Invoker =>
+    async (ctx) => interceptor.intercept(ctx, () => next(ctx));
+}

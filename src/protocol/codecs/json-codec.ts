@@ -1,0 +1,28 @@
+import type { Codec } from '../codec';
+
+// JSON.parse makes "__proto__" an own property, which is harmless until user code copies the
+// object with Object.assign or a spread merge; drop it so that never matters.
+function dropProtoKeys(key: string, value: unknown): unknown {
+  return key === '__proto__' ? undefined : value;
+}
+
+const PROTO_MARK = Buffer.from('"__proto__"');
+
+/**
+ * JSON, for peers that cannot speak msgpack. Carries what JSON can: `undefined` becomes `null` in
+ * arrays and disappears in objects, Dates become strings, Buffers become `{type, data}` objects.
+ */
+export class JsonCodec implements Codec {
+  readonly name = 'json' as const;
+
+  encode(value: unknown): Buffer {
+    // `undefined` alone is not JSON; send null so the frame is always valid.
+    return Buffer.from(JSON.stringify(value === undefined ? null : value));
+  }
+
+  decode(bytes: Buffer): unknown {
+    const text = bytes.toString('utf8');
+    // The reviver costs a call per value, so only pay it when the key can be present at all.
+    return bytes.includes(PROTO_MARK) ? JSON.parse(text, dropProtoKeys) : JSON.parse(text);
+  }
+}

@@ -1,0 +1,31 @@
+import { FRAME_HEADER_BYTES } from './frame';
+
+const EMPTY = Buffer.alloc(0);
+
+// Above this, copying the payload behind the header costs more than a second buffer in writev.
+const COPY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Encodes one frame. Small frames come back as one buffer (one allocation, header and payload
+ * together, so the socket writes each frame in one piece); a large payload is not copied and the
+ * frame comes back as [header, payload].
+ */
+export function encodeFrame(type: number, flags: number, id: number, payload: Uint8Array = EMPTY): Buffer | [Buffer, Buffer] {
+  const length = payload.length;
+  if (length > COPY_LIMIT_BYTES) {
+    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+    writeHeader(header, length, type, flags, id);
+    return [header, Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length)];
+  }
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
+  writeHeader(frame, length, type, flags, id);
+  if (length > 0) frame.set(payload, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+function writeHeader(target: Buffer, length: number, type: number, flags: number, id: number): void {
+  target.writeUInt32BE(length, 0);
+  target[4] = type;
+  target[5] = flags;
+  target.writeUInt32BE(id >>> 0, 6);
+}

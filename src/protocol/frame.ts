@@ -1,0 +1,55 @@
+/**
+ * The frame layout (docs/PROTOCOL.md is the full description):
+ *
+ *   0        4      5       6          10
+ *   | length | type | flags | id (u32) | payload (length bytes) |
+ *
+ * All integers are big-endian. `length` counts the payload only, so the receiver knows the size
+ * of the whole frame from the first 4 bytes and can refuse an oversize frame before buffering it.
+ */
+export const FRAME_HEADER_BYTES = 10;
+
+/** The largest payload a peer accepts unless the handshake agrees otherwise: 16 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** The largest handshake frame accepted before a codec and limit are agreed: 64 KiB. */
+export const MAX_HANDSHAKE_FRAME_BYTES = 64 * 1024;
+
+/** Frame types. Numbers are part of the wire format: never renumber. */
+export const FrameType = {
+  /** Client → server, first frame: protocol versions, codecs, limits (JSON). */
+  HELLO: 1,
+  /** Server → client: the agreed version, codec and limits, or a refusal (JSON). */
+  HELLO_ACK: 2,
+  /** Client → server: one call (codec-encoded RequestMessage). */
+  REQUEST: 3,
+  /** Server → client: a call's result (codec-encoded value). */
+  RESPONSE: 4,
+  /** Server → client: a call's failure (codec-encoded ErrorMessage). */
+  ERROR: 5,
+  /** Client → server: stop working on request `id`; no reply is expected. */
+  CANCEL: 6,
+  /** Either way: liveness probe; the peer answers PONG with the same id. */
+  PING: 7,
+  PONG: 8,
+  /** Server → client: the server is draining; send new calls elsewhere. */
+  DRAIN: 9,
+} as const;
+
+/** One of {@link FrameType}. */
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** True when `n` is a frame type this version understands. */
+export function isKnownFrameType(n: number): n is FrameType {
+  return n >= FrameType.HELLO && n <= FrameType.DRAIN;
+}
+
+/** Flag bits. */
+export const FrameFlags = {
+  NONE: 0,
+  /** On ERROR: the request never reached a handler, so it may safely be sent elsewhere. */
+  NOT_PROCESSED: 1,
+} as const;
+
+/** Receives decoded frames. `payload` may be a view into a socket chunk: copy it to keep it past the call. */
+export type FrameHandler = (type: number, flags: number, id: number, payload: Buffer) => void;

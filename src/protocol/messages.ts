@@ -1,0 +1,81 @@
+import { rpcCodeFromNumber, rpcCodeToNumber, type RpcCode } from '../errors';
+import type { Codec } from './codec';
+
+/**
+ * A request as it travels: a positional array, cheaper to encode and decode than an object.
+ * `[service, method, args, metadata | null, timeoutMs]`; `timeoutMs` is what is left of the
+ * caller's deadline when it was sent (clocks differ between hosts, so never an absolute time).
+ */
+export interface RequestMessage {
+  service: string;
+  method: string;
+  args: unknown[];
+  metadata: Record<string, string>;
+  timeoutMs: number;
+}
+
+/** An error reply: `[codeNumber, message, details?]`. */
+export interface ErrorMessage {
+  code: RpcCode;
+  message: string;
+  details?: unknown;
+}
+
+/** Encodes a request payload. Throws what the codec throws for a value it cannot carry. */
+export function encodeRequest(codec: Codec, service: string, method: string, args: unknown[], metadata: Record<string, string>, timeoutMs: number): Buffer {
+  let hasMetadata = false;
+  for (const _ in metadata) {
+    hasMetadata = true;
+    break;
+  }
+  return codec.encode([service, method, args, hasMetadata ? metadata : null, timeoutMs]);
+}
+
+/** Decodes and checks a request payload. Throws an Error saying what is malformed. */
+export function decodeRequest(codec: Codec, payload: Buffer): RequestMessage {
+  const m = codec.decode(payload);
+  if (!Array.isArray(m) || m.length < 5) throw new Error('request is not a [service, method, args, metadata, timeoutMs] array');
+  const [service, method, args, metadata, timeoutMs] = m as unknown[];
+  if (typeof service !== 'string' || typeof method !== 'string') throw new Error('request service and method must be strings');
+  if (!Array.isArray(args)) throw new Error('request args must be an array');
+  if (metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata))) throw new Error('request metadata must be a map of strings');
+  if (metadata !== null) {
+    for (const k in metadata as object) {
+      if (typeof (metadata as Record<string, unknown>)[k] !== 'string') throw new Error(`request metadata '${k}' is not a string`);
+    }
+  }
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new Error('request timeoutMs must be a number >= 0');
+  return {
+    service,
+    method,
+    args,
+    // A fresh object per call: interceptors may add keys, and must not write into a shared one.
+    metadata: metadata === null ? {} : (metadata as Record<string, string>),
+    timeoutMs,
+  };
+}
+
+/** Encodes an error reply. Falls back to dropping `details` when the codec cannot carry them. */
+export function encodeError(codec: Codec, code: RpcCode, message: string, details: unknown): Buffer {
+  const n = rpcCodeToNumber(code);
+  if (details === undefined) return codec.encode([n, message]);
+  try {
+    return codec.encode([n, message, details]);
+  } catch {
+    return codec.encode([n, `${message} (details could not be encoded)`]);
+  }
+}
+
+/** Decodes an error reply; a malformed one reads as INTERNAL with what was wrong. */
+export function decodeError(codec: Codec, payload: Buffer): ErrorMessage {
+  let m: unknown;
+  try {
+    m = codec.decode(payload);
+  } catch (err) {
+    return { code: 'INTERNAL', message: `undecodable error reply: ${(err as Error).message}` };
+  }
+  if (!Array.isArray(m) || typeof m[0] !== 'number' || typeof m[1] !== 'string') {
+    return { code: 'INTERNAL', message: 'malformed error reply' };
+  }
+  return m.length > 2 ? { code: rpcCodeFromNumber(m[0]), message: m[1], details: m[2] } : { code: rpcCodeFromNumber(m[0]), message: m[1] };
+}

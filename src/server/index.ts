@@ -1,0 +1,6 @@
+// server/: serves ServiceDefinitions over a Transport: handshake, dispatch through pre-composed
+// chains, deadlines, cancellation, graceful drain. Layer 3: imports transport/, protocol/, call/,
+// interceptors/, errors/, util/; never client/ or decorators/.
+export { Server, DEFAULT_DRAIN_TIMEOUT_MS, type ServerOptions } from './server';
+export type { ServiceDefinition, MethodDefinition } from './service-definition';
+export { Dispatcher, type MethodEntry } from './dispatcher';

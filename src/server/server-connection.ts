@@ -1,0 +1,273 @@
+import type { Logger } from 'pino';
+import { createCallContext, runWithContext, type Peer } from '../call';
+import { ErrorReason, isRpcError, RpcError, type RpcCode } from '../errors';
+import {
+  type Codec,
+  type CodecName,
+  createCodec,
+  decodeRequest,
+  encodeError,
+  encodeFrame,
+  encodeHandshake,
+  FrameFlags,
+  FrameType,
+  negotiate,
+  parseHello,
+} from '../protocol';
+import type { Connection } from '../transport';
+import type { Dispatcher, MethodEntry } from './dispatcher';
+
+/** What a ServerConnection needs from its server; passed once, shared by all connections. */
+export interface ServerConnectionOptions {
+  dispatcher: Dispatcher;
+  allowedCodecs: readonly CodecName[];
+  maxFrameBytes: number;
+  exposeErrorStack: boolean;
+  logger: Logger;
+}
+
+/** One call being handled. */
+class InFlight {
+  done = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+  constructor(
+    readonly id: number,
+    readonly controller: AbortController,
+    readonly entry: MethodEntry,
+  ) {}
+}
+
+/**
+ * The server's side of one connection: handshake, then requests, cancels and pings, until it
+ * closes or the server drains it.
+ */
+export class ServerConnection {
+  private codec: Codec | null = null;
+  private peerMaxFrameBytes = 0;
+  private readonly inFlight = new Map<number, InFlight>();
+  private draining = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly log: Logger;
+  private readonly peer: Peer;
+  private resolveClosed!: () => void;
+  /** Resolves once the connection has closed. */
+  readonly whenClosed = new Promise<void>((resolve) => {
+    this.resolveClosed = resolve;
+  });
+
+  constructor(
+    readonly conn: Connection,
+    private readonly opts: ServerConnectionOptions,
+    private readonly onClosed: (sc: ServerConnection) => void,
+  ) {
+    this.log = opts.logger.child({ connId: conn.id, peer: conn.remoteAddress });
+    this.peer = conn.peerIdentity === undefined ? { address: conn.remoteAddress } : { address: conn.remoteAddress, identity: conn.peerIdentity };
+    conn.attach({
+      onFrame: (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
+      onClose: (reason) => this.onClose(reason),
+    });
+  }
+
+  /** Calls that reached a handler and have not replied yet. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Tells the client to send new calls elsewhere; calls that arrive from now on are refused as not processed. */
+  beginDrain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    if (this.codec !== null) this.conn.send(encodeFrame(FrameType.DRAIN, 0, 0));
+  }
+
+  /** Resolves when no call is in flight (at once if none is). */
+  whenIdle(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Fails every call still running (the drain timed out): their handlers are aborted. */
+  abortAll(): void {
+    for (const call of this.inFlight.values()) {
+      call.controller.abort(new RpcError('UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }));
+      this.sendError(call.id, 'UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }, 0);
+      this.settle(call);
+    }
+  }
+
+  private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
+    if (this.codec === null) {
+      if (type !== FrameType.HELLO) {
+        this.refuse(`expected HELLO, got frame type ${type}`);
+        return;
+      }
+      this.onHello(payload);
+      return;
+    }
+    switch (type) {
+      case FrameType.REQUEST:
+        this.onRequest(id, payload);
+        return;
+      case FrameType.CANCEL:
+        this.onCancel(id);
+        return;
+      case FrameType.PING:
+        this.conn.send(encodeFrame(FrameType.PONG, 0, id));
+        return;
+      case FrameType.PONG:
+        return;
+      default:
+        this.log.warn({ frameType: type }, 'closing connection: unexpected frame type');
+        this.conn.destroy(`unexpected frame type ${type}`);
+    }
+  }
+
+  private onHello(payload: Buffer): void {
+    const hello = parseHello(payload);
+    const agreed = typeof hello === 'string' ? hello : negotiate(hello, this.opts.allowedCodecs);
+    if (typeof agreed === 'string') {
+      this.refuse(agreed);
+      return;
+    }
+    this.codec = createCodec(agreed.codec);
+    this.peerMaxFrameBytes = (hello as { maxFrameBytes: number }).maxFrameBytes;
+    this.conn.setMaxIncomingFrameBytes(this.opts.maxFrameBytes);
+    this.conn.send(
+      encodeFrame(
+        FrameType.HELLO_ACK,
+        0,
+        0,
+        encodeHandshake({ version: agreed.version, codec: agreed.codec, maxFrameBytes: this.opts.maxFrameBytes, services: this.opts.dispatcher.descriptors }),
+      ),
+    );
+    if (this.draining) this.conn.send(encodeFrame(FrameType.DRAIN, 0, 0));
+  }
+
+  private refuse(why: string): void {
+    this.log.warn({ reason: why }, 'closing connection: handshake refused');
+    this.conn.send(encodeFrame(FrameType.HELLO_ACK, 0, 0, encodeHandshake({ error: why })));
+    this.conn.end();
+  }
+
+  private onRequest(id: number, payload: Buffer): void {
+    const codec = this.codec as Codec;
+    if (this.draining) {
+      this.sendError(id, 'UNAVAILABLE', 'server is draining; send the call elsewhere', { reason: ErrorReason.SERVER_DRAINING }, FrameFlags.NOT_PROCESSED);
+      return;
+    }
+    let req;
+    try {
+      req = decodeRequest(codec, payload);
+    } catch (err) {
+      this.log.debug({ reqId: id, err: (err as Error).message }, 'undecodable request');
+      this.sendError(id, 'INVALID_ARGUMENT', `undecodable request: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }, 0);
+      return;
+    }
+    const entry = this.opts.dispatcher.lookup(req.service, req.method);
+    if (entry === undefined) {
+      this.sendError(id, 'UNIMPLEMENTED', `${req.service}.${req.method} is not a remotely callable method`, { reason: ErrorReason.UNKNOWN_METHOD }, 0);
+      return;
+    }
+    if (this.inFlight.has(id)) {
+      this.sendError(id, 'INVALID_ARGUMENT', `request id ${id} is already in flight`, { reason: ErrorReason.BAD_REQUEST }, 0);
+      return;
+    }
+    let timeoutMs = req.timeoutMs;
+    if (entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs) timeoutMs = entry.timeoutMs;
+    const controller = new AbortController();
+    const call = new InFlight(id, controller, entry);
+    this.inFlight.set(id, call);
+    const ctx = createCallContext('server', entry.service, entry.method, req.args, req.metadata, Date.now() + timeoutMs, controller.signal, this.peer);
+    call.timer = setTimeout(onDeadline, timeoutMs, this, call);
+    runWithContext(ctx, entry.invoker).then(
+      (value) => this.onResult(call, value),
+      (err: unknown) => this.onFailure(call, err),
+    );
+  }
+
+  /** @internal called by the deadline timer. */
+  expire(call: InFlight): void {
+    if (call.done) return;
+    call.controller.abort(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE }));
+    this.sendError(call.id, 'DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE }, 0);
+    this.settle(call);
+  }
+
+  private onResult(call: InFlight, value: unknown): void {
+    if (call.done) return;
+    const codec = this.codec as Codec;
+    let payload: Buffer;
+    try {
+      payload = codec.encode(value);
+    } catch (err) {
+      this.log.warn({ method: `${call.entry.service}.${call.entry.method}`, err: (err as Error).message }, 'reply could not be encoded');
+      this.sendError(call.id, 'INTERNAL', `reply could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, 0);
+      this.settle(call);
+      return;
+    }
+    if (payload.length > this.peerMaxFrameBytes) {
+      this.sendError(
+        call.id,
+        'RESOURCE_EXHAUSTED',
+        `reply of ${payload.length} bytes exceeds the client's limit of ${this.peerMaxFrameBytes}`,
+        { reason: ErrorReason.FRAME_TOO_LARGE },
+        0,
+      );
+    } else {
+      this.conn.send(encodeFrame(FrameType.RESPONSE, 0, call.id, payload));
+    }
+    this.settle(call);
+  }
+
+  private onFailure(call: InFlight, err: unknown): void {
+    if (call.done) return;
+    if (isRpcError(err)) {
+      this.sendError(call.id, err.code, err.message, err.details, 0);
+    } else {
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ method: `${call.entry.service}.${call.entry.method}`, err }, 'handler threw');
+      const details = this.opts.exposeErrorStack && err instanceof Error ? { stack: err.stack } : undefined;
+      this.sendError(call.id, 'UNKNOWN', message, details, 0);
+    }
+    this.settle(call);
+  }
+
+  private onCancel(id: number): void {
+    const call = this.inFlight.get(id);
+    if (call === undefined || call.done) return;
+    call.controller.abort(new RpcError('CANCELLED', 'cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }));
+    this.settle(call);
+  }
+
+  private sendError(id: number, code: RpcCode, message: string, details: unknown, flags: number): void {
+    this.conn.send(encodeFrame(FrameType.ERROR, flags, id, encodeError(this.codec as Codec, code, message, details)));
+  }
+
+  private settle(call: InFlight): void {
+    call.done = true;
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    this.inFlight.delete(call.id);
+    if (this.inFlight.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private onClose(reason: string | undefined): void {
+    if (reason !== undefined) this.log.warn({ reason }, 'connection closed');
+    else this.log.debug('connection closed');
+    // Nobody is left to reply to: stop the handlers' work.
+    for (const call of this.inFlight.values()) {
+      call.controller.abort(new RpcError('CANCELLED', 'the client connection closed', { reason: ErrorReason.CONNECTION_LOST }));
+      this.settle(call);
+    }
+    this.onClosed(this);
+    this.resolveClosed();
+  }
+}
+
+// A module-level function, so arming the deadline timer allocates no closure per call.
+function onDeadline(sc: ServerConnection, call: InFlight): void {
+  sc.expire(call);
+}

@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import type { Middleware } from '../call';
+import { RivetConfigError, RivetErrorCode } from '../errors';
+import type { CodecName } from '../protocol';
+import type { Connection, Listener, Transport } from '../transport';
+import { Dispatcher } from './dispatcher';
+import { ServerConnection } from './server-connection';
+import type { ServiceDefinition } from './service-definition';
+
+/** Default time `close()` lets in-flight calls finish: 10 seconds. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+// After the drain, connections get this long to flush their last replies before they are cut.
+const CLOSE_GRACE_MS = 1_000;
+
+/** What a Server is built from; app/ validates user options before they get here. */
+export interface ServerOptions {
+  transport: Transport;
+  services: readonly ServiceDefinition[];
+  /** Global stages, outermost. */
+  middlewares: readonly Middleware[];
+  /** Codecs a client may pick, in the server's order of preference. */
+  allowedCodecs: readonly CodecName[];
+  maxFrameBytes: number;
+  exposeErrorStack: boolean;
+  logger: Logger;
+}
+
+/**
+ * Serves services over a transport: accepts connections, routes requests through the
+ * dispatcher, and drains gracefully on close.
+ */
+export class Server {
+  private readonly dispatcher: Dispatcher;
+  private readonly connections = new Set<ServerConnection>();
+  private listener: Listener | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly connectionOptions;
+
+  /** Throws RivetConfigError when two services share a name. */
+  constructor(private readonly opts: ServerOptions) {
+    this.dispatcher = new Dispatcher(opts.services, opts.middlewares);
+    this.connectionOptions = {
+      dispatcher: this.dispatcher,
+      allowedCodecs: opts.allowedCodecs,
+      maxFrameBytes: opts.maxFrameBytes,
+      exposeErrorStack: opts.exposeErrorStack,
+      logger: opts.logger,
+    };
+  }
+
+  /** The names of the services this server routes to. */
+  get serviceNames(): string[] {
+    return this.dispatcher.serviceNames;
+  }
+
+  /** Open connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Binds and starts accepting. Port 0 picks an ephemeral port; the bound address is returned. */
+  async listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    if (this.listener !== null || this.closing !== null) {
+      throw new RivetConfigError(RivetErrorCode.RIVET_ERR_STATE, 'listen() was already called on this app; create another app to serve on a second port.');
+    }
+    this.listener = await this.opts.transport.listen(host, port, (conn) => this.accept(conn));
+    return { host: this.listener.host, port: this.listener.port };
+  }
+
+  /**
+   * Stops accepting connections, tells connected clients to go elsewhere, waits for in-flight
+   * calls (up to `drainTimeoutMs`), aborts what is left, and closes every connection.
+   * Idempotent: a second call returns the first one's promise.
+   */
+  close(drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
+    this.closing ??= this.drainAndClose(drainTimeoutMs);
+    return this.closing;
+  }
+
+  /** Stops accepting new connections; existing ones keep working. */
+  async stopAccepting(): Promise<void> {
+    await this.listener?.close();
+  }
+
+  private accept(conn: Connection): void {
+    if (this.closing !== null) {
+      conn.destroy('server is closing');
+      return;
+    }
+    this.connections.add(new ServerConnection(conn, this.connectionOptions, (sc) => this.connections.delete(sc)));
+  }
+
+  private async drainAndClose(drainTimeoutMs: number): Promise<void> {
+    await this.stopAccepting();
+    for (const sc of this.connections) sc.beginDrain();
+    const idle = Promise.all([...this.connections].map((sc) => sc.whenIdle()));
+    const drained = await raceTimeout(idle, drainTimeoutMs);
+    if (!drained) {
+      this.opts.logger.warn({ drainTimeoutMs }, 'drain timed out; aborting calls still running');
+      for (const sc of this.connections) sc.abortAll();
+    }
+    const closed = Promise.all([...this.connections].map((sc) => sc.whenClosed));
+    for (const sc of this.connections) sc.conn.end();
+    if (!(await raceTimeout(closed, CLOSE_GRACE_MS))) {
+      for (const sc of this.connections) sc.conn.destroy('close grace period over');
+      await closed;
+    }
+  }
+}
+
+/** Resolves true when `p` settles first, false when `ms` passes first; leaves no timer behind. */
+async function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(resolve, ms, false);
+  });
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

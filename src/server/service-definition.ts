@@ -1,0 +1,23 @@
+import type { CallContext, Middleware } from '../call';
+
+/** One remotely callable method, as the server needs it (no decorators, no container). */
+export interface MethodDefinition {
+  name: string;
+  /** Runs the method with `ctx.args`. */
+  handler: (ctx: CallContext) => unknown;
+  /** The method's own deadline cap; the tighter of it and the caller's wins. */
+  timeoutMs?: number;
+  /** Safe to run twice; advertised to clients, which may then retry it after it was sent. */
+  idempotent: boolean;
+  /** Method-level stages, innermost of all. */
+  middlewares: readonly Middleware[];
+}
+
+/** One service: a name, its methods, and class-level stages. */
+export interface ServiceDefinition {
+  name: string;
+  version?: string;
+  /** Class-level stages, inside the global ones and outside the method's. */
+  middlewares: readonly Middleware[];
+  methods: readonly MethodDefinition[];
+}

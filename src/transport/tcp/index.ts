@@ -1,0 +1,2 @@
+// tcp/: the only folder that imports node:net.
+export { TcpTransport } from './tcp-transport';

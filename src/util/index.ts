@@ -1,0 +1,5 @@
+// util/: helpers with no Rivet concept in them (option checks, addresses, backoff).
+// Layer 0: imports errors/ only.
+export * from './options';
+export * from './address';
+export * from './backoff';
