@@ -1,0 +1,42 @@
+import { createApp, createClient, MemoryRegistry, type App, type AppOptions, type ClientOptions } from '../../src';
+import type { Client } from '../../src';
+
+/** Apps and clients a test made, closed together in afterEach so no socket outlives a test. */
+export class Harness {
+  private readonly apps: App[] = [];
+  private readonly clients: Client[] = [];
+  /** A registry of this test's own, so tests never see each other's instances. */
+  readonly registry = new MemoryRegistry();
+
+  /** Creates an app on this harness's registry (unless given another) and listens on 127.0.0.1:0. */
+  async serve(opts: AppOptions): Promise<{ app: App; port: number; address: string }> {
+    const app = await createApp({ logger: false, registry: this.registry, ...opts });
+    this.apps.push(app);
+    const { port } = await app.listen(0, '127.0.0.1');
+    return { app, port, address: `127.0.0.1:${port}` };
+  }
+
+  /** A client on this harness's registry, unless endpoints or another registry are given. */
+  client(opts: ClientOptions = {}): Client {
+    const c = createClient({ logger: false, ...(opts.endpoints ? {} : { registry: this.registry }), ...opts });
+    this.clients.push(c);
+    return c;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close()));
+    await Promise.all(this.apps.map((a) => a.close({ drainTimeoutMs: 1_000 })));
+    this.apps.length = 0;
+    this.clients.length = 0;
+  }
+}
+
+/** Polls `cond` until it is true, or fails after `timeoutMs`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
