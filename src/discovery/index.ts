@@ -5,3 +5,4 @@ export { type Registry } from './registry';
 export { MemoryRegistry } from './memory-registry';
 export { StaticRegistry } from './static-registry';
 export { InstanceCache } from './instance-cache';
+export { EtcdRegistry, type EtcdRegistryOptions } from './etcd';
