@@ -14,8 +14,18 @@ export { RpcError, isRpcError, ErrorReason, RivetConfigError, RivetErrorCode, RP
 export type { RpcCode, AttemptRecord, StoppedBy } from './errors';
 export { MemoryRegistry, StaticRegistry, EtcdRegistry } from './discovery';
 export type { Registry, Instance, EtcdRegistryOptions } from './discovery';
-export type { Balancer, EndpointView, EndpointState } from './balancer';
-export { RoundRobinBalancer } from './balancer';
+export type { Balancer, BalancerSpec, BalancerName, EndpointView, EndpointState, BreakerState, HashKeyFn, ConsistentHashOptions } from './balancer';
+export {
+  RoundRobinBalancer,
+  RandomBalancer,
+  WeightedRoundRobinBalancer,
+  LeastActiveBalancer,
+  P2cEwmaBalancer,
+  ConsistentHashBalancer,
+  createBalancer,
+  BALANCER_NAMES,
+  DEFAULT_BALANCER,
+} from './balancer';
 export { DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './protocol';
 export type { Codec, CodecName } from './protocol';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './server';

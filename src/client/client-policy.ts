@@ -1,4 +1,4 @@
-import type { Balancer } from '../balancer';
+import { type BalancerSpec, validateBalancerSpec } from '../balancer';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { checkInterceptor, type InterceptorLike } from '../interceptors';
 import { bool, durationMs, optionsObject, positiveInt, rejectUnknownKeys } from '../util';
@@ -36,8 +36,11 @@ export interface ClientPolicy {
   interceptors?: InterceptorLike[];
   /** Overrides per method name. */
   methods?: Record<string, MethodPolicy>;
-  /** How to choose an endpoint: 'round-robin' (default) or your own Balancer. */
-  balancer?: 'round-robin' | Balancer;
+  /**
+   * How to choose an endpoint: 'p2c-ewma' (default), 'round-robin', 'random', 'weighted',
+   * 'least-active', `{ consistentHash: (ctx) => key }`, or your own Balancer.
+   */
+  balancer?: BalancerSpec;
   /** Retry settings; `false` turns retries off. */
   retry?: false | RetryPolicy;
 }
@@ -47,7 +50,7 @@ export interface ResolvedClientPolicy {
   readonly timeoutMs: number | undefined;
   readonly interceptors: readonly InterceptorLike[];
   readonly methods: Readonly<Record<string, Readonly<MethodPolicy>>>;
-  readonly balancer: 'round-robin' | Balancer;
+  readonly balancer: BalancerSpec;
   readonly maxAttempts: number;
 }
 
@@ -95,18 +98,12 @@ export function resolveClientPolicy(input: unknown, name = 'ClientPolicy'): Reso
       }
     }
   }
-  const balancer = p.balancer ?? 'round-robin';
-  if (balancer !== 'round-robin' && (typeof balancer !== 'object' || balancer === null || typeof (balancer as Balancer).pick !== 'function')) {
-    throw new RivetConfigError(
-      RivetErrorCode.RIVET_ERR_INVALID_OPTION,
-      `${name}.balancer must be 'round-robin' or an object with pick(endpoints, ctx), got ${JSON.stringify(balancer)}.`,
-    );
-  }
+  const balancer = validateBalancerSpec(p.balancer, `${name}.balancer`);
   return Object.freeze({
     timeoutMs: p.timeoutMs === undefined ? undefined : durationMs(`${name}.timeoutMs`, p.timeoutMs),
     interceptors: Object.freeze(interceptorList(`${name}.interceptors`, p.interceptors)),
     methods: Object.freeze(methods),
-    balancer: balancer as 'round-robin' | Balancer,
+    balancer,
     maxAttempts,
   });
 }

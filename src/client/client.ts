@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Balancer, RoundRobinBalancer } from '../balancer';
+import { createBalancer } from '../balancer';
 import { currentContext, DEFAULT_DEADLINE_MS, type Invoker, type Middleware } from '../call';
 import { InstanceCache, type Registry } from '../discovery';
 import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
@@ -106,6 +106,7 @@ export class Client {
 
   /** Calls `service.method(...args)` by name. Rejects with RpcError, never throws. */
   invoke(service: string, method: string, args: unknown[] = [], call?: CallOptions): Promise<unknown> {
+    if (this.closed !== null) return Promise.reject(beforeAnyAttempt(clientClosedError()));
     let t = this.byName.get(service);
     if (t === undefined) {
       try {
@@ -115,7 +116,7 @@ export class Client {
       }
       this.byName.set(service, t);
     }
-    if (!Array.isArray(args)) return Promise.reject(new RpcError('INVALID_ARGUMENT', 'invoke(service, method, args): args must be an array'));
+    if (!Array.isArray(args)) return Promise.reject(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', 'invoke(service, method, args): args must be an array')));
     return this.callMethod(this.callerFor(t, method), args, call);
   }
 
@@ -139,8 +140,8 @@ export class Client {
       service = nonEmptyString('service name', target);
     }
     const resolved = resolveClientPolicy(policy);
-    const balancer: Balancer = resolved.balancer === 'round-robin' ? new RoundRobinBalancer() : resolved.balancer;
-    const router = new TargetRouter(service, this.cache, this.pool, balancer);
+    // One balancer per proxy and target: built-in balancers keep per-target state.
+    const router = new TargetRouter(service, this.cache, this.pool, createBalancer(resolved.balancer));
     const middlewares = resolved.interceptors.map((i) => toMiddleware(this.deps.resolveInterceptor(i)));
     return new Target(service, resolved, contract, router, middlewares);
   }
@@ -167,12 +168,12 @@ export class Client {
   }
 
   private async callMethod(caller: MethodCaller, args: unknown[], opts: CallOptions | undefined): Promise<unknown> {
-    if (this.closed !== null) throw new RpcError('UNAVAILABLE', 'client closed', { reason: ErrorReason.CLIENT_CLOSED }, { notProcessed: true });
+    if (this.closed !== null) throw beforeAnyAttempt(clientClosedError());
     const now = Date.now();
     let timeoutMs = caller.timeoutMs;
     if (opts?.timeoutMs !== undefined) {
       if (!(typeof opts.timeoutMs === 'number' && opts.timeoutMs > 0)) {
-        throw new RpcError('INVALID_ARGUMENT', `call option timeoutMs must be a number of milliseconds > 0, got ${String(opts.timeoutMs)}`);
+        throw beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `call option timeoutMs must be a number of milliseconds > 0, got ${String(opts.timeoutMs)}`));
       }
       if (opts.timeoutMs < timeoutMs) timeoutMs = opts.timeoutMs;
     }
@@ -185,7 +186,7 @@ export class Client {
     const userSignal = opts?.signal;
     const parentSignal = parent?.signal;
     if (userSignal?.aborted || parentSignal?.aborted) {
-      throw new RpcError('CANCELLED', 'call cancelled before it started', { reason: ErrorReason.CANCELLED_BY_CALLER }, { notProcessed: true });
+      throw beforeAnyAttempt(new RpcError('CANCELLED', 'call cancelled before it started', { reason: ErrorReason.CANCELLED_BY_CALLER }, { notProcessed: true }));
     }
     userSignal?.addEventListener('abort', call, { once: true });
     parentSignal?.addEventListener('abort', call, { once: true });
@@ -199,4 +200,14 @@ export class Client {
       parentSignal?.removeEventListener('abort', call);
     }
   }
+}
+
+function clientClosedError(): RpcError {
+  return new RpcError('UNAVAILABLE', 'client closed', { reason: ErrorReason.CLIENT_CLOSED }, { notProcessed: true });
+}
+
+/** Every error a client returns lists its attempts; one raised before any attempt lists none. */
+function beforeAnyAttempt(err: RpcError): RpcError {
+  err.attempts = [];
+  return err;
 }

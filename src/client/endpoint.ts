@@ -1,4 +1,4 @@
-import type { EndpointState, EndpointView } from '../balancer';
+import type { BreakerState, EndpointState, EndpointView } from '../balancer';
 import type { Peer } from '../call';
 import type { Instance } from '../discovery';
 import type { Channel } from './channel';
@@ -23,6 +23,14 @@ export class Endpoint implements EndpointView {
   get inFlight(): number {
     return this.channel.inFlight;
   }
+
+  get ewmaMs(): number {
+    return this.channel.ewmaMs;
+  }
+
+  breaker: BreakerState = 'closed';
+
+  ejected = false;
 
   /** True when a call sent now could go out (or start a connection). */
   get usable(): boolean {
