@@ -25,6 +25,10 @@ export const RECONNECT_INITIAL_MS = 100;
 /** The longest reconnect delay: 10 s. */
 export const RECONNECT_MAX_MS = 10_000;
 
+// How fast the latency average forgets: a sample this old weighs 1/e. Short enough that a
+// recovered endpoint is trusted again within seconds.
+const EWMA_DECAY_MS = 1_000;
+
 /** What every channel of a client shares. */
 export interface ChannelOptions {
   transport: Transport;
@@ -49,6 +53,7 @@ class Pending {
     readonly resolve: (value: unknown) => void,
     readonly reject: (err: RpcError) => void,
     readonly signal: AbortSignal,
+    readonly sentAt: number,
   ) {}
 
   handleEvent(): void {
@@ -73,6 +78,8 @@ export class Channel {
   private failures = 0;
   private retryAt = 0;
   private closedPromise: Promise<void> | null = null;
+  private ewma = 0;
+  private ewmaAt = 0;
   private readonly log: Logger;
   /** What the server advertised in its handshake, per service. */
   services: Record<string, ServiceDescriptor> = {};
@@ -84,6 +91,11 @@ export class Channel {
     private readonly opts: ChannelOptions,
   ) {
     this.log = opts.logger.child({ peer: address });
+  }
+
+  /** Peak-EWMA of reply latency in ms (see EndpointView.ewmaMs). */
+  get ewmaMs(): number {
+    return this.ewma;
   }
 
   /** Calls sent and not yet answered. */
@@ -165,7 +177,7 @@ export class Channel {
     const id = this.nextId();
     const conn = this.conn as Connection;
     return new Promise((resolve, reject) => {
-      const p = new Pending(this, id, resolve, reject, signal);
+      const p = new Pending(this, id, resolve, reject, signal, performance.now());
       this.pending.set(id, p);
       signal.addEventListener('abort', p, ABORT_LISTENER_OPTIONS);
       conn.send(encodeFrame(FrameType.REQUEST, 0, id, payload));
@@ -203,6 +215,9 @@ export class Channel {
         onFrame: (type, flags, id, payload) => this.onFrame(conn, type, flags, id, payload),
         onClose: (reason) => this.onClose(conn, reason),
       });
+      // The HELLO_ACK lists every method of the server, which can outgrow the 64 KiB a server
+      // allows for a HELLO; the client chose this server, so it takes its own full limit at once.
+      conn.setMaxIncomingFrameBytes(this.opts.maxFrameBytes);
       conn.send(
         encodeFrame(
           FrameType.HELLO,
@@ -242,6 +257,7 @@ export class Channel {
         if (p === undefined) return; // cancelled or timed out: the reply has no one to go to
         this.pending.delete(id);
         p.signal.removeEventListener('abort', p);
+        this.recordLatency(performance.now() - p.sentAt);
         const codec = this.codec as Codec;
         if (type === FrameType.RESPONSE) {
           let value: unknown;
@@ -296,6 +312,21 @@ export class Channel {
     this.services = ack.services;
     conn.setMaxIncomingFrameBytes(this.opts.maxFrameBytes);
     hs.resolve();
+  }
+
+  /**
+   * Peak EWMA: a slower sample is taken at once (so a slowing endpoint is shed quickly), a faster
+   * one is blended in with a weight that grows with the time since the last sample.
+   */
+  private recordLatency(ms: number): void {
+    const now = performance.now();
+    if (this.ewma === 0 || ms > this.ewma) {
+      this.ewma = ms;
+    } else {
+      const w = Math.exp(-(now - this.ewmaAt) / EWMA_DECAY_MS);
+      this.ewma = this.ewma * w + ms * (1 - w);
+    }
+    this.ewmaAt = now;
   }
 
   /** A draining channel with nothing left in flight closes; the next call reconnects. */

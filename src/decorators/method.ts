@@ -8,7 +8,8 @@ import { METHODS_KEY, type MethodOptions } from './metadata-store';
  */
 export function Method(opts?: MethodOptions): MethodDecorator {
   return (target, propertyKey, descriptor) => {
-    const where = `@Method on ${(target as { constructor: { name: string } }).constructor.name}.${String(propertyKey)}`;
+    const owner = typeof target === 'function' ? target.name : (target as { constructor: { name: string } }).constructor.name;
+    const where = `@Method on ${owner}.${String(propertyKey)}`;
     if (typeof propertyKey !== 'string') throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: symbol-named methods cannot be called remotely.`);
     if (typeof target === 'function') throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: static methods cannot be remote methods; make it an instance method.`);
     if (typeof descriptor?.value !== 'function') throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: only methods can be remote (not getters, setters or fields).`);

@@ -38,21 +38,36 @@ export function decodeRequest(codec: Codec, payload: Buffer): RequestMessage {
   const [service, method, args, metadata, timeoutMs] = m as unknown[];
   if (typeof service !== 'string' || typeof method !== 'string') throw new Error('request service and method must be strings');
   if (!Array.isArray(args)) throw new Error('request args must be an array');
-  if (metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata))) throw new Error('request metadata must be a map of strings');
-  if (metadata !== null) {
-    for (const k in metadata as object) {
-      if (typeof (metadata as Record<string, unknown>)[k] !== 'string') throw new Error(`request metadata '${k}' is not a string`);
-    }
-  }
-  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) throw new Error('request timeoutMs must be a number >= 0');
+  const md = metadata === null ? {} : toMetadata(metadata);
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) throw new Error('request timeoutMs must be a finite number >= 0');
   return {
     service,
     method,
     args,
     // A fresh object per call: interceptors may add keys, and must not write into a shared one.
-    metadata: metadata === null ? {} : (metadata as Record<string, string>),
+    metadata: md,
     timeoutMs,
   };
+}
+
+/**
+ * Checks request metadata: an object of strings, or a Map of strings (what a plain msgpack map
+ * from a non-msgpackr peer decodes to), returned as an object.
+ */
+function toMetadata(metadata: unknown): Record<string, string> {
+  if (metadata instanceof Map) {
+    const out: Record<string, string> = {};
+    for (const [k, v] of metadata) {
+      if (typeof k !== 'string' || typeof v !== 'string') throw new Error(`request metadata '${String(k)}' is not a string`);
+      if (k !== '__proto__') out[k] = v;
+    }
+    return out;
+  }
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new Error('request metadata must be a map of strings');
+  for (const k in metadata) {
+    if (typeof (metadata as Record<string, unknown>)[k] !== 'string') throw new Error(`request metadata '${k}' is not a string`);
+  }
+  return metadata as Record<string, string>;
 }
 
 /** Encodes an error reply. Falls back to dropping `details` when the codec cannot carry them. */

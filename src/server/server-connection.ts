@@ -17,6 +17,9 @@ import {
 import type { Connection } from '../transport';
 import type { Dispatcher, MethodEntry } from './dispatcher';
 
+// How long a refused peer has to close its side after the refusal before the server cuts it.
+const REFUSED_LINGER_MS = 1_000;
+
 /** What a ServerConnection needs from its server; passed once, shared by all connections. */
 export interface ServerConnectionOptions {
   dispatcher: Dispatcher;
@@ -25,6 +28,9 @@ export interface ServerConnectionOptions {
   exposeErrorStack: boolean;
   logger: Logger;
 }
+
+// The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days).
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** One call being handled. */
 class InFlight {
@@ -46,6 +52,7 @@ export class ServerConnection {
   private peerMaxFrameBytes = 0;
   private readonly inFlight = new Map<number, InFlight>();
   private draining = false;
+  private refusedTimer: NodeJS.Timeout | undefined = undefined;
   private idleWaiters: Array<() => void> = [];
   private readonly log: Logger;
   private readonly peer: Peer;
@@ -66,6 +73,11 @@ export class ServerConnection {
       onFrame: (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
       onClose: (reason) => this.onClose(reason),
     });
+  }
+
+  /** True once the handshake agreed a codec: the peer is a Rivet client, which heeds DRAIN. */
+  get handshakeDone(): boolean {
+    return this.codec !== null;
   }
 
   /** Calls that reached a handler and have not replied yet. */
@@ -97,6 +109,8 @@ export class ServerConnection {
 
   private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
     if (this.codec === null) {
+      // Refused: whatever else the peer sends is ignored, not answered or logged again.
+      if (this.refusedTimer !== undefined) return;
       if (type !== FrameType.HELLO) {
         this.refuse(`expected HELLO, got frame type ${type}`);
         return;
@@ -147,6 +161,9 @@ export class ServerConnection {
     this.log.warn({ reason: why }, 'closing connection: handshake refused');
     this.conn.send(encodeFrame(FrameType.HELLO_ACK, 0, 0, encodeHandshake({ error: why })));
     this.conn.end();
+    // end() waits for the peer's side to close too; a peer that keeps it open must not hold the socket.
+    this.refusedTimer = setTimeout(destroyRefused, REFUSED_LINGER_MS, this.conn);
+    this.refusedTimer.unref();
   }
 
   private onRequest(id: number, payload: Buffer): void {
@@ -172,7 +189,8 @@ export class ServerConnection {
       this.sendError(id, 'INVALID_ARGUMENT', `request id ${id} is already in flight`, { reason: ErrorReason.BAD_REQUEST }, 0);
       return;
     }
-    let timeoutMs = req.timeoutMs;
+    // Node clamps longer timers to 1 ms, so a huge remaining time must be capped, not passed on.
+    let timeoutMs = req.timeoutMs < MAX_TIMER_MS ? req.timeoutMs : MAX_TIMER_MS;
     if (entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs) timeoutMs = entry.timeoutMs;
     const controller = new AbortController();
     const call = new InFlight(id, controller, entry);
@@ -240,7 +258,16 @@ export class ServerConnection {
   }
 
   private sendError(id: number, code: RpcCode, message: string, details: unknown, flags: number): void {
-    this.conn.send(encodeFrame(FrameType.ERROR, flags, id, encodeError(this.codec as Codec, code, message, details)));
+    const codec = this.codec as Codec;
+    let payload = encodeError(codec, code, message, details);
+    if (payload.length > this.peerMaxFrameBytes) {
+      // The client would close the whole connection over one oversize frame; keep the code and
+      // the start of the message, and say what was dropped.
+      payload = encodeError(codec, code, `${message.slice(0, 256)} (error details dropped: ${payload.length} bytes exceed the client's limit)`, {
+        reason: ErrorReason.FRAME_TOO_LARGE,
+      });
+    }
+    this.conn.send(encodeFrame(FrameType.ERROR, flags, id, payload));
   }
 
   private settle(call: InFlight): void {
@@ -255,6 +282,7 @@ export class ServerConnection {
   }
 
   private onClose(reason: string | undefined): void {
+    if (this.refusedTimer !== undefined) clearTimeout(this.refusedTimer);
     if (reason !== undefined) this.log.warn({ reason }, 'connection closed');
     else this.log.debug('connection closed');
     // Nobody is left to reply to: stop the handlers' work.
@@ -270,4 +298,8 @@ export class ServerConnection {
 // A module-level function, so arming the deadline timer allocates no closure per call.
 function onDeadline(sc: ServerConnection, call: InFlight): void {
   sc.expire(call);
+}
+
+function destroyRefused(conn: Connection): void {
+  conn.destroy('peer kept the connection open after its handshake was refused');
 }

@@ -41,9 +41,10 @@ export function optionsObject(name: string, input: unknown): Record<string, unkn
 export function rejectUnknownKeys(name: string, input: object, known: readonly string[]): void {
   for (const key of Object.keys(input)) {
     if (known.includes(key)) continue;
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const k of known) {
+    // A key that starts a known key ('inter' for 'interceptors') is the likeliest typo of all.
+    let best = known.find((k) => k.toLowerCase().startsWith(key.toLowerCase()) && key.length >= 3);
+    let bestDistance = best === undefined ? Infinity : 0;
+    for (const k of best === undefined ? known : []) {
       const d = levenshtein(key.toLowerCase(), k.toLowerCase());
       if (d < bestDistance) {
         bestDistance = d;

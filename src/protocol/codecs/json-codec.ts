@@ -6,7 +6,9 @@ function dropProtoKeys(key: string, value: unknown): unknown {
   return key === '__proto__' ? undefined : value;
 }
 
-const PROTO_MARK = Buffer.from('"__proto__"');
+const PROTO_MARK = Buffer.from('__proto__');
+// A key may spell __proto__ with \u escapes ("\u005f_proto__"), which only the reviver sees.
+const ESCAPE_MARK = Buffer.from('\\u');
 
 /**
  * JSON, for peers that cannot speak msgpack. Carries what JSON can: `undefined` becomes `null` in
@@ -23,6 +25,6 @@ export class JsonCodec implements Codec {
   decode(bytes: Buffer): unknown {
     const text = bytes.toString('utf8');
     // The reviver costs a call per value, so only pay it when the key can be present at all.
-    return bytes.includes(PROTO_MARK) ? JSON.parse(text, dropProtoKeys) : JSON.parse(text);
+    return bytes.includes(PROTO_MARK) || bytes.includes(ESCAPE_MARK) ? JSON.parse(text, dropProtoKeys) : JSON.parse(text);
   }
 }

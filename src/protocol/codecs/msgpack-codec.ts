@@ -1,4 +1,4 @@
-import { Packr, Unpackr } from 'msgpackr';
+import { C1, Packr, Unpackr } from 'msgpackr';
 import type { Codec } from '../codec';
 
 /**
@@ -9,6 +9,9 @@ import type { Codec } from '../codec';
  * as themselves. No structures are shared between messages, so any two peers can talk without
  * agreeing on state. msgpackr renames a `__proto__` key on decode, so a payload cannot reach a
  * prototype.
+ *
+ * A plain msgpack map (what a non-msgpackr peer sends for an object) decodes as a JS Map, since
+ * maps are how Map travels; request metadata accepts either (see decodeRequest).
  */
 export class MsgpackCodec implements Codec {
   readonly name = 'msgpack' as const;
@@ -20,6 +23,9 @@ export class MsgpackCodec implements Codec {
   }
 
   decode(bytes: Buffer): unknown {
-    return this.unpackr.unpack(bytes);
+    const value = this.unpackr.unpack(bytes);
+    // 0xc1 is "never used" in msgpack; msgpackr hands back a marker instead of failing.
+    if (value === C1) throw new Error('invalid msgpack: reserved byte 0xc1');
+    return value;
   }
 }

@@ -1,0 +1,153 @@
+import { Writable } from 'node:stream';
+import { Outbox, OUTBOX_FLUSH_BYTES } from '../../../src/transport';
+
+const tick = (): Promise<void> => new Promise(setImmediate);
+
+/**
+ * A real Writable that records each call of the underlying write (one entry per write or writev)
+ * and, while `stuck`, holds the write callbacks so its buffer stays full, as a slow socket's would.
+ */
+function recordingStream(highWaterMark: number) {
+  const writes: string[][] = [];
+  const held: Array<() => void> = [];
+  const state = { stuck: false };
+  const complete = (cb: () => void) => (state.stuck ? held.push(cb) : cb());
+  const stream = new Writable({
+    highWaterMark,
+    write(chunk: Buffer, _enc, cb) {
+      writes.push([chunk.toString()]);
+      complete(cb);
+    },
+    writev(chunks, cb) {
+      writes.push(chunks.map((c) => (c.chunk as Buffer).toString()));
+      complete(cb);
+    },
+  });
+  return {
+    stream,
+    writes,
+    state,
+    /** Lets the stream finish what it holds. */
+    release(): void {
+      state.stuck = false;
+      for (const cb of held.splice(0)) cb();
+    },
+  };
+}
+
+function frame(text: string): Buffer {
+  return Buffer.from(text);
+}
+
+describe('Outbox', () => {
+  it('sends the frames pushed in one tick together, in one corked batch, at the end of the tick', async () => {
+    const { stream, writes } = recordingStream(1024 * 1024);
+    const outbox = new Outbox(stream, () => {});
+    outbox.push(frame('a'));
+    outbox.push(frame('bb'));
+    outbox.push([frame('hdr'), frame('body')]);
+    expect(writes).toEqual([]);
+    expect(outbox.pendingBytes).toBe(10);
+    await tick();
+    expect(writes).toEqual([['a', 'bb', 'hdr', 'body']]);
+    expect(outbox.pendingBytes).toBe(0);
+  });
+
+  it('sends the frames of the next tick as a batch of their own', async () => {
+    const { stream, writes } = recordingStream(1024 * 1024);
+    const outbox = new Outbox(stream, () => {});
+    outbox.push(frame('one'));
+    await tick();
+    outbox.push(frame('two'));
+    outbox.push(frame('three'));
+    await tick();
+    expect(writes).toEqual([['one'], ['two', 'three']]);
+  });
+
+  it('flushes at once when the batch reaches OUTBOX_FLUSH_BYTES', async () => {
+    const { stream, writes } = recordingStream(1024 * 1024);
+    const outbox = new Outbox(stream, () => {});
+    const small = 'x'.repeat(100);
+    const rest = 'y'.repeat(OUTBOX_FLUSH_BYTES - 100 - 1);
+    outbox.push(frame(small));
+    outbox.push(frame(rest));
+    expect(writes).toEqual([]);
+    outbox.push(frame('z'));
+    expect(writes).toEqual([[small, rest, 'z']]);
+    await tick();
+    expect(writes).toHaveLength(1);
+  });
+
+  it('flushes a single frame over OUTBOX_FLUSH_BYTES at once', () => {
+    const { stream, writes } = recordingStream(1024 * 1024);
+    const outbox = new Outbox(stream, () => {});
+    const big = 'b'.repeat(OUTBOX_FLUSH_BYTES + 1);
+    outbox.push(frame(big));
+    expect(writes).toEqual([[big]]);
+  });
+
+  it('stops writing under backpressure until drain, then flushes the rest', async () => {
+    const { stream, writes, state, release } = recordingStream(64);
+    const pressure: boolean[] = [];
+    const outbox = new Outbox(stream, (blocked) => pressure.push(blocked));
+    state.stuck = true;
+
+    const first = 'f'.repeat(100);
+    outbox.push(frame(first));
+    await tick();
+    expect(writes).toEqual([[first]]);
+    expect(pressure).toEqual([true]);
+
+    // Held back while the stream is full, even past the flush threshold.
+    const big = 'g'.repeat(OUTBOX_FLUSH_BYTES + 1);
+    outbox.push(frame('second'));
+    outbox.push(frame(big));
+    await tick();
+    expect(writes).toEqual([[first]]);
+    expect(outbox.pendingBytes).toBe(6 + big.length);
+    expect(pressure).toEqual([true]);
+
+    release();
+    await tick();
+    // The second batch is over the highWaterMark too, so it blocks and drains once more.
+    expect(pressure).toEqual([true, false, true, false]);
+    expect(writes).toEqual([[first], ['second', big]]);
+    expect(outbox.pendingBytes).toBe(0);
+  });
+
+  it('reports pressure once per blocked write and resumes on drain', async () => {
+    const { stream, writes, state, release } = recordingStream(64);
+    const pressure: boolean[] = [];
+    const outbox = new Outbox(stream, (blocked) => pressure.push(blocked));
+    state.stuck = true;
+    outbox.push(frame('p'.repeat(64)));
+    await tick();
+    outbox.push(frame('q'));
+    outbox.push(frame('r'));
+    await tick();
+    expect(pressure).toEqual([true]);
+    release();
+    await tick();
+    expect(pressure).toEqual([true, false]);
+    expect(writes).toEqual([['p'.repeat(64)], ['q', 'r']]);
+  });
+
+  it('writes nothing to a destroyed stream', async () => {
+    const { stream, writes } = recordingStream(1024);
+    const outbox = new Outbox(stream, () => {});
+    stream.destroy();
+    outbox.push(frame('late'));
+    await tick();
+    expect(writes).toEqual([]);
+  });
+
+  it('drops what is queued on clear', async () => {
+    const { stream, writes } = recordingStream(1024);
+    const outbox = new Outbox(stream, () => {});
+    outbox.push(frame('gone'));
+    outbox.clear();
+    expect(outbox.pendingBytes).toBe(0);
+    await tick();
+    expect(writes).toEqual([]);
+  });
+});
