@@ -1,0 +1,162 @@
+'use strict';
+// Turns per-repetition results into the one table (plain text for the
+// terminal, Markdown for RESULTS.md) plus the machine description.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { median } = require('./stats');
+const { BENCH_DIR, ROOT_DIR } = require('./paths');
+
+const PEER_PACKAGES = [
+  '@nestjs/core',
+  '@nestjs/microservices',
+  'moleculer',
+  '@grpc/grpc-js',
+  '@grpc/proto-loader',
+  'msgpackr',
+];
+const FAN_IN_RSS_GOAL_MB = 150;
+const MAX_ERROR_CHARS = 110;
+
+function readVersion(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+function gitRevision() {
+  try {
+    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT_DIR, stdio: ['ignore', 'pipe', 'ignore'] });
+    return rev.toString().trim();
+  } catch {
+    return 'no commit';
+  }
+}
+
+/** @param {number[]} loadAtStart os.loadavg() before the run added its own load */
+function machineInfo(loadAtStart) {
+  const cpus = os.cpus();
+  const versions = { 'rivet-rpc': `${readVersion(ROOT_DIR)} (${gitRevision()})` };
+  for (const name of PEER_PACKAGES) versions[name] = readVersion(path.join(BENCH_DIR, 'node_modules', name));
+  return {
+    cpu: `${cpus[0] ? cpus[0].model.trim() : 'unknown'} x ${cpus.length} cores`,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    // Other work on the machine is the largest source of variance; say how busy it was.
+    loadavg: loadAtStart.map((x) => x.toFixed(2)).join(' '),
+    date: new Date().toISOString(),
+    versions,
+  };
+}
+
+const METRICS = ['callsPerSec', 'p50', 'p99', 'clientCpuPerCall', 'serverCpuPerCall', 'rssIdleMb', 'rssEndMb', 'heapStartMb', 'heapEndMb', 'heapDeltaMb', 'calls'];
+const WORST_CASE = ['errors', 'stuck'];
+
+/** Median of each metric over the repetitions that succeeded (worst case for errors). */
+function aggregate(samples) {
+  const ok = samples.filter((s) => !s.error);
+  if (ok.length === 0) return { error: samples[0] ? samples[0].error : 'not run', reps: samples.length, failed: samples.length };
+  const out = { reps: samples.length, failed: samples.length - ok.length };
+  for (const m of METRICS) if (ok.some((s) => m in s)) out[m] = median(ok.map((s) => s[m]));
+  // A median would hide errors that happened in only one repetition.
+  for (const m of WORST_CASE) out[m] = Math.max(0, ...ok.map((s) => s[m] || 0));
+  out.stoppedBy = ok.map((s) => s.stoppedBy).includes('time') ? 'time' : 'count';
+  out.firstError = (ok.find((s) => s.firstError) || {}).firstError;
+  return out;
+}
+
+const fmt = {
+  int: (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '-'),
+  fixed: (d) => (v) => (Number.isFinite(v) ? v.toFixed(d) : '-'),
+};
+
+function notesFor(w, r) {
+  const notes = [];
+  if (r.failed) notes.push(`${r.failed}/${r.reps} reps failed`);
+  if (r.errors) notes.push(`${fmt.int(r.errors)} errors (${String(r.firstError).slice(0, 60)})`);
+  else if (w.id === 'W5') notes.push('0 errors');
+  if (r.stuck) notes.push(`${fmt.int(r.stuck)} calls never completed`);
+  if (w.id === 'W5') notes.push(`RSS ${r.rssEndMb <= FAN_IN_RSS_GOAL_MB ? 'within' : 'OVER'} ${FAN_IN_RSS_GOAL_MB} MB goal`);
+  if (w.heapCheck) {
+    const sign = r.heapDeltaMb >= 0 ? '+' : '';
+    notes.push(`heap after GC ${fmt.fixed(1)(r.heapStartMb)} -> ${fmt.fixed(1)(r.heapEndMb)} MB (${sign}${fmt.fixed(2)(r.heapDeltaMb)} MB)`);
+    notes.push(`${fmt.int(r.calls)} calls`);
+    if (r.stoppedBy === 'time') notes.push('stopped at time cap');
+  }
+  return notes.join('; ');
+}
+
+const HEADERS = ['Workload', 'System', 'calls/s', 'x bound', 'p50 µs', 'p99 µs', 'CPU µs/call cli', 'CPU µs/call srv', 'srv RSS MB idle/end', 'Notes'];
+
+/**
+ * @param {Array<{w: object, label: string, system: string, result: object}>} rows in display order
+ * @param {(w: object) => number} boundRate raw-bound calls/s for a workload's reference
+ */
+function tableRows(rows, boundRate) {
+  return rows.map(({ w, label, result: r }) => {
+    if (r.error) return [w.id, label, `error: ${String(r.error).replace(/\s+/g, ' ').slice(0, MAX_ERROR_CHARS)}`, '', '', '', '', '', '', ''];
+    const ref = boundRate(w);
+    return [
+      w.id,
+      label,
+      fmt.int(r.callsPerSec),
+      Number.isFinite(ref) ? `${(r.callsPerSec / ref).toFixed(2)}${w.ref !== w.id ? ` (vs ${w.ref})` : ''}` : '-',
+      fmt.int(r.p50),
+      fmt.int(r.p99),
+      fmt.fixed(1)(r.clientCpuPerCall),
+      fmt.fixed(1)(r.serverCpuPerCall),
+      `${fmt.int(r.rssIdleMb)} / ${fmt.int(r.rssEndMb)}`,
+      notesFor(w, r),
+    ];
+  });
+}
+
+function textTable(cells) {
+  const all = [HEADERS, ...cells];
+  // Error messages live in the calls/s column; they must not widen it for every row.
+  const widths = HEADERS.map((_, i) => Math.max(...all.filter((r) => !(i === 2 && /^error/.test(r[2]))).map((r) => String(r[i]).length)));
+  const line = (r) =>
+    r
+      .map((c, i) => (i >= 2 && i <= 8 && !/^error/.test(r[2]) ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(HEADERS), widths.map((n) => '-'.repeat(n)).join('  '), ...cells.map(line)].join('\n');
+}
+
+function markdownTable(cells) {
+  const esc = (c) => String(c).replace(/\|/g, '\\|');
+  const align = HEADERS.map((_, i) => (i >= 2 && i <= 8 ? '---:' : '---'));
+  return [HEADERS, align, ...cells].map((r) => `| ${r.map(esc).join(' | ')} |`).join('\n');
+}
+
+function legend(workloads) {
+  return Object.values(workloads).map((w) => `${w.id}: ${w.title}`);
+}
+
+function markdownReport({ cells, machine, workloads, profile, quick, wallSeconds }) {
+  const v = Object.entries(machine.versions).map(([k, val]) => `\`${k}\` ${val}`).join(', ');
+  return `# Rivet benchmark results
+
+Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${machine.date}; see [README.md](README.md) for the method.
+
+- Machine: ${machine.cpu}, ${machine.memory} RAM, ${machine.os}
+- Node: ${machine.node}
+- Load average (1/5/15 min) before the run: ${machine.loadavg}
+- Packages: ${v}
+- Method: ${profile.reps} repetition(s) interleaved across systems, median reported; warm-up ${profile.warmupMs} ms, window ${profile.durationMs} ms; total wall time ${wallSeconds} s
+
+${markdownTable(cells)}
+
+${legend(workloads).map((l) => `- ${l}`).join('\n')}
+
+"x bound" is calls/s divided by the raw bound's calls/s on the same workload (W4 and W6 are divided by the bound's W2).
+CPU µs/call is process CPU time (user + system) over the measured window divided by the calls completed in it; for W4 the server figure is the sum over the three servers.
+RSS is the server's resident set size in MB at start-up and at the end of the measured window (W4: the largest of the three servers).
+`;
+}
+
+module.exports = { machineInfo, aggregate, tableRows, textTable, markdownReport, legend };
