@@ -3,10 +3,26 @@ import 'reflect-metadata';
 
 export { createApp, createClient, App, defaultRegistry, DEFAULT_CONNECT_TIMEOUT_MS } from './app';
 export type { AppOptions, ClientOptions, CommonOptions, CloseOptions, LoggerInput } from './app';
-export { Service, Method, RemoteService, UseInterceptors } from './decorators';
+export { Service, Method, RemoteService, UseInterceptors, Retry, CircuitBreaker, Timeout, Fallback, Hedge, Bulkhead, RateLimit } from './decorators';
 export type { ServiceOptions, MethodOptions } from './decorators';
-export { Client, DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_CAP, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS } from './client';
-export type { CallOptions, ClientPolicy, MethodPolicy, RetryPolicy, Remote, Class } from './client';
+export { Client, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS, DEFAULT_HEDGE_ATTEMPTS } from './client';
+export type { CallOptions, ClientPolicy, MethodPolicy, HedgePolicy, ClientStats, ClientEvents, Remote, Class } from './client';
+export {
+  DEFAULT_MAX_ATTEMPTS,
+  MAX_ATTEMPTS_CAP,
+  DEFAULT_INITIAL_BACKOFF_MS,
+  DEFAULT_MAX_BACKOFF_MS,
+  DEFAULT_BACKOFF_MULTIPLIER,
+  DEFAULT_RETRY_BUDGET_RATIO,
+  DEFAULT_RETRY_BUDGET_MIN_PER_SECOND,
+  DEFAULT_ERROR_THRESHOLD_PERCENTAGE,
+  DEFAULT_VOLUME_THRESHOLD,
+  DEFAULT_ROLLING_COUNT_TIMEOUT_MS,
+  DEFAULT_RESET_TIMEOUT_MS,
+  RETRY_ATTEMPT_METADATA_KEY,
+  CALLER_METADATA_KEY,
+} from './resilience';
+export type { RetryPolicy, BreakerPolicy, BulkheadPolicy, RateLimitPolicy, Fallback as FallbackFn, BreakerStateChange } from './resilience';
 export { currentContext, DEFAULT_DEADLINE_MS } from './call';
 export type { CallContext, Peer, PeerIdentity } from './call';
 export type { Interceptor, InterceptorFn, InterceptorClass, InterceptorLike, Next } from './interceptors';

@@ -141,6 +141,7 @@ export async function createApp(opts: AppOptions = {}): Promise<App> {
     logger: logger.child({ component: 'client' }),
     maxFrameBytes: o.maxFrameBytes,
     connectTimeoutMs: o.connectTimeoutMs,
+    defaultPolicy: o.policy,
   });
   bindRemoteInjections(container, client);
   for (const cls of classes) bindSingleton(container, cls);

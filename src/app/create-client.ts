@@ -26,5 +26,6 @@ export function createClient(opts: ClientOptions = {}): Client {
     logger: createLogger(o.logger, 'rivet-client'),
     maxFrameBytes: o.maxFrameBytes,
     connectTimeoutMs: o.connectTimeoutMs,
+    defaultPolicy: o.policy,
   });
 }

@@ -7,6 +7,7 @@ import { RivetConfigError, RivetErrorCode } from '../errors';
 import { CODEC_NAMES, type CodecName, DEFAULT_MAX_FRAME_BYTES } from '../protocol';
 import { bool, durationMs, oneOf, optionsObject, positiveInt, rejectUnknownKeys } from '../util';
 import type { LoggerInput } from './logger';
+import { checkClientPolicy, type ClientPolicy } from '../client';
 
 /** How long a client waits for connect plus handshake by default: 5 s. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -25,6 +26,8 @@ export interface CommonOptions {
   maxFrameBytes?: number;
   /** How long connect plus handshake may take, in ms. Default 5000. */
   connectTimeoutMs?: number;
+  /** The default client policy of every proxy, the least specific layer (decorators and proxy policies override it). */
+  policy?: ClientPolicy;
 }
 
 /** Options of createApp. */
@@ -47,7 +50,7 @@ export interface ClientOptions extends CommonOptions {
   container?: Container;
 }
 
-const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'logger', 'maxFrameBytes', 'connectTimeoutMs'] as const;
+const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy'] as const;
 const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container'] as const;
 
@@ -59,6 +62,7 @@ export interface ResolvedCommon {
   logger: LoggerInput;
   maxFrameBytes: number;
   connectTimeoutMs: number;
+  policy: ClientPolicy;
 }
 
 function resolveCommon(name: string, o: Record<string, unknown>): ResolvedCommon {
@@ -84,6 +88,7 @@ function resolveCommon(name: string, o: Record<string, unknown>): ResolvedCommon
     maxFrameBytes: o.maxFrameBytes === undefined ? DEFAULT_MAX_FRAME_BYTES : positiveInt(`${name}.maxFrameBytes`, o.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
     connectTimeoutMs:
       o.connectTimeoutMs === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : durationMs(`${name}.connectTimeoutMs`, o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
+    policy: checkClientPolicy(o.policy ?? {}, `${name}.policy`),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Container } from 'inversify';
 import type { Middleware } from '../call';
-import { getClassInterceptors, getMethodInterceptors, getMethodMetadata, getServiceMetadata } from '../decorators';
+import { getClassInterceptors, getMethodInterceptors, getMethodMetadata, getResilienceMetadata, getServiceMetadata } from '../decorators';
+import { Bulkhead, RateLimiter, resolveBulkheadPolicy, resolveRateLimitPolicy } from '../resilience';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { checkInterceptor, type Interceptor, type InterceptorFn, type InterceptorLike, toMiddleware } from '../interceptors';
 import type { MethodDefinition, ServiceDefinition } from '../server';
@@ -12,6 +13,28 @@ function middlewaresOf(list: readonly unknown[], where: string, resolve: Resolve
     checkInterceptor(i, `${where}[${n}]`);
     return toMiddleware(resolve(i));
   });
+}
+
+/**
+ * The server-side resilience stages of one method: its rate limiter (shared by every method of
+ * the class when declared on the class) and its own bulkhead. Rate limit first: a call refused for
+ * rate costs no bulkhead slot.
+ */
+function serverLimits(cls: Function, service: string, method: string, classLimiter: RateLimiter | undefined): Middleware[] {
+  const stages: Middleware[] = [];
+  const methodMeta = getResilienceMetadata(cls, method);
+  const classMeta = getResilienceMetadata(cls);
+  const limiter =
+    methodMeta?.rateLimit !== undefined ? new RateLimiter(resolveRateLimitPolicy(methodMeta.rateLimit, `@RateLimit on ${service}.${method}`)) : classLimiter;
+  if (limiter !== undefined) stages.push(limiter.middleware());
+  const bulkhead = methodMeta?.bulkhead ?? classMeta?.bulkhead;
+  if (bulkhead !== undefined) {
+    const where = methodMeta?.bulkhead !== undefined ? `${service}.${method}` : service;
+    // A class-level @Bulkhead still limits each method on its own: one slow method must not
+    // starve the others.
+    stages.push(new Bulkhead(resolveBulkheadPolicy(bulkhead, `@Bulkhead on ${where}`), `${service}.${method}`).middleware());
+  }
+  return stages;
 }
 
 /**
@@ -27,6 +50,8 @@ export function buildServiceDefinitions(classes: readonly Function[], container:
       throw new RivetConfigError(RivetErrorCode.RIVET_ERR_SERVICE, `class ${cls.name} is listed in services but is not a @Service; add @Service() to it.`);
     }
     const instance = container.get<Record<string, unknown>>(cls);
+    const classRate = getResilienceMetadata(cls)?.rateLimit;
+    const classLimiter = classRate === undefined ? undefined : new RateLimiter(resolveRateLimitPolicy(classRate, `@RateLimit on ${meta.name}`));
     const methods: MethodDefinition[] = [];
     for (const [name, opts] of getMethodMetadata(cls)) {
       const fn = instance[name];
@@ -38,6 +63,8 @@ export function buildServiceDefinitions(classes: readonly Function[], container:
         handler: (ctx) => (fn as (...args: unknown[]) => unknown).apply(instance, ctx.args),
         idempotent: opts.idempotent ?? false,
         middlewares: middlewaresOf(getMethodInterceptors(cls, name), `@UseInterceptors on ${meta.name}.${name}`, resolve),
+        // Limits run before the class's interceptors: a refused call costs no interceptor work.
+        guards: serverLimits(cls, meta.name, name, classLimiter),
       };
       if (opts.timeoutMs !== undefined) def.timeoutMs = opts.timeoutMs;
       methods.push(def);

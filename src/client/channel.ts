@@ -129,8 +129,11 @@ export class Channel {
   cancel(p: Pending): void {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
-    this.conn?.send(encodeFrame(FrameType.CANCEL, 0, p.id));
-    p.reject(asRpcError(p.signal.reason));
+    const reason = asRpcError(p.signal.reason);
+    // A call out of time needs no cancel frame: the server holds the same deadline and aborts the
+    // handler itself with DEADLINE_EXCEEDED, where a cancel frame racing it would say CANCELLED.
+    if (reason.code !== 'DEADLINE_EXCEEDED') this.conn?.send(encodeFrame(FrameType.CANCEL, 0, p.id));
+    p.reject(reason);
     this.afterSettle();
   }
 

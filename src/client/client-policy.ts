@@ -1,36 +1,45 @@
 import { type BalancerSpec, validateBalancerSpec } from '../balancer';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { checkInterceptor, type InterceptorLike } from '../interceptors';
+import {
+  type BreakerPolicy,
+  type BulkheadPolicy,
+  type Fallback,
+  resolveBreakerPolicy,
+  resolveBulkheadPolicy,
+  resolveRetryPolicy,
+  type RetryPolicy,
+} from '../resilience';
 import { bool, durationMs, optionsObject, positiveInt, rejectUnknownKeys } from '../util';
 
-/** The longest retry chain a policy may ask for (first try included). */
-export const MAX_ATTEMPTS_CAP = 10;
-/** Attempts per call by default, first try included. */
-export const DEFAULT_MAX_ATTEMPTS = 3;
+/** Hedged calls: when no reply came after `delayMs`, another attempt goes to another endpoint. Idempotent methods only. */
+export interface HedgePolicy {
+  /** How long to wait for a reply before sending the next hedged attempt. */
+  delayMs: number;
+  /** Attempts in all, the first included. Default 2, at most 5. */
+  maxAttempts?: number;
+}
 
 /** Per-method overrides inside a ClientPolicy. */
 export interface MethodPolicy {
   /** Deadline of calls to this method; the tighter of this and the others wins. */
   timeoutMs?: number;
-  /** Declares the method safe to run twice (overrides what the service class says). */
+  /** Declares the method safe to run twice (overrides what the service says). */
   idempotent?: boolean;
   /** Client interceptors for this method only, innermost. */
   interceptors?: InterceptorLike[];
+  retry?: false | RetryPolicy;
+  hedge?: false | HedgePolicy;
+  fallback?: Fallback;
 }
 
 /**
- * Retry settings. With the core alone, Rivet retries only calls that provably never reached a
- * handler (connect refused, refused by a draining server), on another endpoint when there is
- * one; such a retry is always safe.
+ * How a client calls one target service. Every key is optional; more specific settings win
+ * (call > this policy > method decorator > class decorator > app default), except timeouts, where
+ * the tighter wins.
  */
-export interface RetryPolicy {
-  /** Attempts per call, first try included. Default 3, at most 10. */
-  maxAttempts?: number;
-}
-
-/** How a client calls one target service. Every key is optional. */
 export interface ClientPolicy {
-  /** Deadline of every call through this proxy. Default 10 s (the tighter of all set values wins). */
+  /** Deadline of every call through this proxy. Default 10 s. */
   timeoutMs?: number;
   /** Client interceptors for this target, inside the client's global ones. */
   interceptors?: InterceptorLike[];
@@ -41,22 +50,30 @@ export interface ClientPolicy {
    * 'least-active', `{ consistentHash: (ctx) => key }`, or your own Balancer.
    */
   balancer?: BalancerSpec;
-  /** Retry settings; `false` turns retries off. */
+  /** Retries (on by default, 3 attempts); `false` turns them off. */
   retry?: false | RetryPolicy;
+  /** Circuit breaking per endpoint (on by default); `false` turns it off. */
+  breaker?: false | BreakerPolicy;
+  /** Hedged calls for idempotent methods (off by default). */
+  hedge?: false | HedgePolicy;
+  /** At most this many calls in flight to the target, and this many waiting. */
+  bulkhead?: BulkheadPolicy;
+  /** The value to return when a call fails after retries and breaker gave up. */
+  fallback?: Fallback;
 }
 
-/** A validated, frozen ClientPolicy. */
-export interface ResolvedClientPolicy {
-  readonly timeoutMs: number | undefined;
-  readonly interceptors: readonly InterceptorLike[];
-  readonly methods: Readonly<Record<string, Readonly<MethodPolicy>>>;
-  readonly balancer: BalancerSpec;
+/** A validated hedge policy. */
+export interface ResolvedHedgePolicy {
+  readonly delayMs: number;
   readonly maxAttempts: number;
 }
 
-const POLICY_KEYS = ['timeoutMs', 'interceptors', 'methods', 'balancer', 'retry'] as const;
-const METHOD_KEYS = ['timeoutMs', 'idempotent', 'interceptors'] as const;
-const RETRY_KEYS = ['maxAttempts'] as const;
+/** Hedged attempts per call by default, the first included. */
+export const DEFAULT_HEDGE_ATTEMPTS = 2;
+const MAX_HEDGE_ATTEMPTS = 5;
+
+const POLICY_KEYS = ['timeoutMs', 'interceptors', 'methods', 'balancer', 'retry', 'breaker', 'hedge', 'bulkhead', 'fallback'] as const;
+const METHOD_KEYS = ['timeoutMs', 'idempotent', 'interceptors', 'retry', 'hedge', 'fallback'] as const;
 
 function interceptorList(name: string, value: unknown): InterceptorLike[] {
   if (value === undefined) return [];
@@ -67,43 +84,49 @@ function interceptorList(name: string, value: unknown): InterceptorLike[] {
   return value as InterceptorLike[];
 }
 
-/** Validates a ClientPolicy, fills in defaults and freezes it. Throws RivetConfigError naming the option. */
-export function resolveClientPolicy(input: unknown, name = 'ClientPolicy'): ResolvedClientPolicy {
+/** Validates a hedge policy. Throws RivetConfigError naming the option. */
+export function resolveHedgePolicy(input: unknown, name: string): ResolvedHedgePolicy {
+  const h = optionsObject(name, input);
+  rejectUnknownKeys(name, h, ['delayMs', 'maxAttempts']);
+  const maxAttempts = h.maxAttempts === undefined ? DEFAULT_HEDGE_ATTEMPTS : positiveInt(`${name}.maxAttempts`, h.maxAttempts, DEFAULT_HEDGE_ATTEMPTS);
+  if (maxAttempts < 2 || maxAttempts > MAX_HEDGE_ATTEMPTS) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.maxAttempts must be from 2 to ${MAX_HEDGE_ATTEMPTS}, got ${maxAttempts}.`);
+  }
+  return Object.freeze({ delayMs: durationMs(`${name}.delayMs`, h.delayMs), maxAttempts });
+}
+
+function checkFallback(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be a function (err, ctx) => value.`);
+  }
+}
+
+/**
+ * Checks a ClientPolicy where it is declared (proxy, `@RemoteService`, app default), so a bad key
+ * is reported against its source. Returns it unchanged; layers are merged per method later.
+ * Throws RivetConfigError naming the option and the fix.
+ */
+export function checkClientPolicy(input: unknown, name = 'ClientPolicy'): ClientPolicy {
   const p = optionsObject(name, input);
   rejectUnknownKeys(name, p, POLICY_KEYS);
-  const methods: Record<string, Readonly<MethodPolicy>> = {};
+  if (p.timeoutMs !== undefined) durationMs(`${name}.timeoutMs`, p.timeoutMs);
+  interceptorList(`${name}.interceptors`, p.interceptors);
+  validateBalancerSpec(p.balancer, `${name}.balancer`);
+  if (p.retry !== undefined && p.retry !== false) resolveRetryPolicy(p.retry, `${name}.retry`);
+  if (p.breaker !== undefined && p.breaker !== false) resolveBreakerPolicy(p.breaker, `${name}.breaker`);
+  if (p.hedge !== undefined && p.hedge !== false) resolveHedgePolicy(p.hedge, `${name}.hedge`);
+  if (p.bulkhead !== undefined) resolveBulkheadPolicy(p.bulkhead, `${name}.bulkhead`);
+  checkFallback(`${name}.fallback`, p.fallback);
   for (const [method, raw] of Object.entries(optionsObject(`${name}.methods`, p.methods))) {
     const mName = `${name}.methods.${method}`;
     const m = optionsObject(mName, raw);
     rejectUnknownKeys(mName, m, METHOD_KEYS);
-    const resolved: MethodPolicy = {};
-    if (m.timeoutMs !== undefined) resolved.timeoutMs = durationMs(`${mName}.timeoutMs`, m.timeoutMs);
-    if (m.idempotent !== undefined) resolved.idempotent = bool(`${mName}.idempotent`, m.idempotent);
-    if (m.interceptors !== undefined) resolved.interceptors = interceptorList(`${mName}.interceptors`, m.interceptors);
-    methods[method] = Object.freeze(resolved);
+    if (m.timeoutMs !== undefined) durationMs(`${mName}.timeoutMs`, m.timeoutMs);
+    if (m.idempotent !== undefined) bool(`${mName}.idempotent`, m.idempotent);
+    interceptorList(`${mName}.interceptors`, m.interceptors);
+    if (m.retry !== undefined && m.retry !== false) resolveRetryPolicy(m.retry, `${mName}.retry`);
+    if (m.hedge !== undefined && m.hedge !== false) resolveHedgePolicy(m.hedge, `${mName}.hedge`);
+    checkFallback(`${mName}.fallback`, m.fallback);
   }
-  let maxAttempts = DEFAULT_MAX_ATTEMPTS;
-  if (p.retry === false) {
-    maxAttempts = 1;
-  } else if (p.retry !== undefined) {
-    const r = optionsObject(`${name}.retry`, p.retry);
-    rejectUnknownKeys(`${name}.retry`, r, RETRY_KEYS);
-    if (r.maxAttempts !== undefined) {
-      maxAttempts = positiveInt(`${name}.retry.maxAttempts`, r.maxAttempts, DEFAULT_MAX_ATTEMPTS);
-      if (maxAttempts > MAX_ATTEMPTS_CAP) {
-        throw new RivetConfigError(
-          RivetErrorCode.RIVET_ERR_INVALID_OPTION,
-          `${name}.retry.maxAttempts must be at most ${MAX_ATTEMPTS_CAP}, got ${maxAttempts}. More attempts only multiply load on a struggling service.`,
-        );
-      }
-    }
-  }
-  const balancer = validateBalancerSpec(p.balancer, `${name}.balancer`);
-  return Object.freeze({
-    timeoutMs: p.timeoutMs === undefined ? undefined : durationMs(`${name}.timeoutMs`, p.timeoutMs),
-    interceptors: Object.freeze(interceptorList(`${name}.interceptors`, p.interceptors)),
-    methods: Object.freeze(methods),
-    balancer,
-    maxAttempts,
-  });
+  return p as ClientPolicy;
 }

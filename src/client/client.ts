@@ -1,16 +1,20 @@
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { createBalancer } from '../balancer';
-import { currentContext, DEFAULT_DEADLINE_MS, type Invoker, type Middleware } from '../call';
+import { createBalancer, type EndpointView } from '../balancer';
+import { currentContext, type Invoker, type Middleware } from '../call';
 import { InstanceCache, type Registry } from '../discovery';
 import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toMiddleware } from '../interceptors';
 import type { CodecName } from '../protocol';
+import { Breakers, type BreakerStateChange, Bulkhead, RETRY_ATTEMPT_METADATA_KEY, RetryBudget } from '../resilience';
 import type { Transport } from '../transport';
 import { nonEmptyString } from '../util';
 import { ChannelPool } from './channel-pool';
 import { ClientCall } from './client-call';
 import { buildClientPipeline } from './client-pipeline';
-import { type ClientPolicy, resolveClientPolicy, type ResolvedClientPolicy } from './client-policy';
+import { checkClientPolicy, type ClientPolicy } from './client-policy';
+import type { ClientStats } from './client-stats';
+import { resolveMethodPolicy, resolveTargetPolicy, type ResolvedTargetPolicy } from './method-policy';
 import type { Class, ContractResolver, Remote, ServiceContract } from './remote';
 import { createRemoteProxy } from './remote-proxy';
 import { TargetRouter } from './target-router';
@@ -37,9 +41,11 @@ export interface ClientDeps {
   logger: Logger;
   maxFrameBytes: number;
   connectTimeoutMs: number;
+  /** The app-wide default policy, the least specific layer. */
+  defaultPolicy: ClientPolicy;
 }
 
-/** One method's ready chain and the facts a call needs, built on first use and cached. */
+/** One method's ready chain and the facts a call needs, built once and cached. */
 class MethodCaller {
   constructor(
     readonly service: string,
@@ -47,40 +53,55 @@ class MethodCaller {
     readonly invoker: Invoker,
     readonly timeoutMs: number,
     readonly idempotent: boolean,
+    readonly idempotentKnown: boolean,
   ) {}
 }
 
 /** One proxy's (or the default by-name) view of a target service. */
 class Target {
   readonly callers = new Map<string, MethodCaller>();
-  readonly router: TargetRouter;
-  readonly middlewares: readonly Middleware[];
 
   constructor(
     readonly service: string,
-    readonly policy: ResolvedClientPolicy,
+    readonly policy: ClientPolicy,
+    readonly resolved: ResolvedTargetPolicy,
     readonly contract: ServiceContract | undefined,
-    router: TargetRouter,
-    middlewares: readonly Middleware[],
-  ) {
-    this.router = router;
-    this.middlewares = middlewares;
-  }
+    readonly router: TargetRouter,
+    readonly middlewares: readonly Middleware[],
+    readonly bulkhead: Bulkhead | undefined,
+    readonly budget: RetryBudget,
+    readonly breakers: Breakers | null,
+  ) {}
+}
+
+/** Events a Client emits. */
+export interface ClientEvents {
+  /** A circuit breaker of one (endpoint, service) changed state. */
+  breaker: [BreakerStateChange];
 }
 
 /**
  * Calls remote services: typed proxies (`proxy`) and calls by name (`invoke`). One client holds
  * one multiplexed connection per endpoint, shared by all its proxies. Create it with createClient
- * (or get the app's through `app.client`).
+ * (or get the app's through `app.client`). Emits `'breaker'` on every breaker state change.
  */
-export class Client {
+export class Client extends EventEmitter<ClientEvents> {
   private readonly pool: ChannelPool;
   private readonly cache: InstanceCache;
   private readonly globalMiddlewares: readonly Middleware[];
   private readonly byName = new Map<string, Target>();
+  private readonly targets: Target[] = [];
+  private readonly defaultPolicy: ClientPolicy;
   private closed: Promise<void> | null = null;
+  private readonly onBreakerChange = (e: BreakerStateChange): void => {
+    this.deps.logger.warn({ service: e.service, peer: e.endpoint, state: e.state }, `circuit breaker ${e.state}`);
+    this.emit('breaker', e);
+  };
 
+  /** Throws RivetConfigError for a bad default policy. */
   constructor(private readonly deps: ClientDeps) {
+    super();
+    this.defaultPolicy = checkClientPolicy(deps.defaultPolicy, 'default client policy');
     this.pool = new ChannelPool({
       transport: deps.transport,
       codecs: [deps.codec],
@@ -88,7 +109,7 @@ export class Client {
       connectTimeoutMs: deps.connectTimeoutMs,
       logger: deps.logger,
     });
-    this.cache = new InstanceCache(deps.registry, (service, instances) => this.pool.update(service, instances));
+    this.cache = new InstanceCache(deps.registry, () => {});
     this.globalMiddlewares = deps.globalInterceptors.map((i) => toMiddleware(deps.resolveInterceptor(i)));
   }
 
@@ -107,23 +128,50 @@ export class Client {
   /** Calls `service.method(...args)` by name. Rejects with RpcError, never throws. */
   invoke(service: string, method: string, args: unknown[] = [], call?: CallOptions): Promise<unknown> {
     if (this.closed !== null) return Promise.reject(beforeAnyAttempt(clientClosedError()));
-    let t = this.byName.get(service);
-    if (t === undefined) {
-      try {
+    let caller: MethodCaller;
+    try {
+      let t = this.byName.get(service);
+      if (t === undefined) {
         t = this.makeTarget(service, undefined);
-      } catch (err) {
-        return Promise.reject(err);
+        this.byName.set(service, t);
       }
-      this.byName.set(service, t);
+      caller = this.callerFor(t, method);
+    } catch (err) {
+      return Promise.reject(err);
     }
     if (!Array.isArray(args)) return Promise.reject(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', 'invoke(service, method, args): args must be an array')));
-    return this.callMethod(this.callerFor(t, method), args, call);
+    return this.callMethod(caller, args, call);
+  }
+
+  /** The endpoints of a service as this client's calls by name see them: state, in flight, latency, breaker. */
+  endpoints(service: string): readonly EndpointView[] {
+    let t = this.byName.get(service);
+    if (t === undefined) {
+      t = this.makeTarget(service, undefined);
+      this.byName.set(service, t);
+      void this.cache.load(service).catch(() => undefined);
+    }
+    return t.router.views();
+  }
+
+  /** A snapshot of every endpoint this client has called, and each target's retry budget. */
+  stats(): ClientStats {
+    const endpoints: ClientStats['endpoints'] = [];
+    const retryBudget: ClientStats['retryBudget'] = [];
+    for (const t of this.targets) {
+      for (const e of t.router.views()) {
+        endpoints.push({ endpoint: e.address, service: t.service, breaker: e.breaker, inFlight: e.inFlight, calls: e.calls, failures: e.failures });
+      }
+      retryBudget.push({ service: t.service, ...t.budget.snapshot() });
+    }
+    return { endpoints, retryBudget };
   }
 
   /** Closes every connection; calls still pending fail with UNAVAILABLE. Idempotent. */
   close(): Promise<void> {
     if (this.closed === null) {
       this.cache.close();
+      for (const t of this.targets) t.breakers?.shutdown();
       this.closed = this.pool.close();
     }
     return this.closed;
@@ -139,30 +187,38 @@ export class Client {
     } else {
       service = nonEmptyString('service name', target);
     }
-    const resolved = resolveClientPolicy(policy);
+    const checked = checkClientPolicy(policy ?? {}, `policy of "${service}"`);
+    const resolved = resolveTargetPolicy(service, contract, this.defaultPolicy, checked);
+    const breakers = resolved.breaker === false ? null : new Breakers(resolved.breaker, { onStateChange: this.onBreakerChange });
     // One balancer per proxy and target: built-in balancers keep per-target state.
-    const router = new TargetRouter(service, this.cache, this.pool, createBalancer(resolved.balancer));
-    const middlewares = resolved.interceptors.map((i) => toMiddleware(this.deps.resolveInterceptor(i)));
-    return new Target(service, resolved, contract, router, middlewares);
+    const router = new TargetRouter(service, this.cache, this.pool, createBalancer(checked.balancer ?? this.defaultPolicy.balancer), breakers);
+    const middlewares = (checked.interceptors ?? []).map((i) => toMiddleware(this.deps.resolveInterceptor(i)));
+    const bulkhead = resolved.bulkhead === undefined ? undefined : new Bulkhead(resolved.bulkhead, service);
+    const t = new Target(service, checked, resolved, contract, router, middlewares, bulkhead, new RetryBudget(resolved.retry.budget), breakers);
+    // Resolve every method the policy or the class names now, so a bad combination (hedging a
+    // method that is not idempotent) fails here and not on the first call.
+    const known = new Set([...Object.keys(contract?.methods ?? {}), ...Object.keys(checked.methods ?? {})]);
+    for (const method of known) this.callerFor(t, method);
+    if (contract === undefined && (checked.hedge || this.defaultPolicy.hedge)) this.callerFor(t, '(any method)');
+    this.targets.push(t);
+    return t;
   }
 
   private callerFor(t: Target, method: string): MethodCaller {
     let caller = t.callers.get(method);
     if (caller !== undefined) return caller;
-    const facts = t.contract?.methods[method];
-    const override = t.policy.methods[method];
-    // The tighter of every timeout that is set wins; with none set, the default.
-    let timeoutMs = Math.min(facts?.timeoutMs ?? Infinity, t.policy.timeoutMs ?? Infinity, override?.timeoutMs ?? Infinity);
-    if (timeoutMs === Infinity) timeoutMs = DEFAULT_DEADLINE_MS;
+    const policy = resolveMethodPolicy(t.service, method, t.contract, this.defaultPolicy, t.policy);
     const router = t.router;
     const invoker = buildClientPipeline({
       globalMiddlewares: this.globalMiddlewares,
       targetMiddlewares: t.middlewares,
-      methodMiddlewares: (override?.interceptors ?? []).map((i) => toMiddleware(this.deps.resolveInterceptor(i))),
-      maxAttempts: t.policy.maxAttempts,
+      methodMiddlewares: (t.policy.methods?.[method]?.interceptors ?? []).map((i) => toMiddleware(this.deps.resolveInterceptor(i))),
+      policy,
+      bulkhead: t.bulkhead,
+      budget: t.budget,
       route: (ctx) => router.route(ctx as ClientCall),
     });
-    caller = new MethodCaller(t.service, method, invoker, timeoutMs, override?.idempotent ?? facts?.idempotent ?? false);
+    caller = new MethodCaller(t.service, method, invoker, policy.timeoutMs, policy.idempotent, policy.idempotentKnown);
     t.callers.set(method, caller);
     return caller;
   }
@@ -182,7 +238,10 @@ export class Client {
     // cancelled with it.
     const parent = currentContext();
     if (parent !== undefined && parent.deadline !== undefined && parent.deadline < deadline) deadline = parent.deadline;
-    const call = new ClientCall(caller.service, caller.method, args, opts?.metadata ? { ...opts.metadata } : {}, deadline, caller.idempotent);
+    const call = new ClientCall(caller.service, caller.method, args, opts?.metadata ? { ...opts.metadata } : {}, deadline, caller.idempotent, caller.idempotentKnown);
+    // A handler serving a retried call does not retry its own calls: retries would multiply
+    // across hops (3 attempts at each of N hops is 3^N).
+    if (parent !== undefined && parent.metadata[RETRY_ATTEMPT_METADATA_KEY] !== undefined) call.retriesAllowed = false;
     const userSignal = opts?.signal;
     const parentSignal = parent?.signal;
     if (userSignal?.aborted || parentSignal?.aborted) {

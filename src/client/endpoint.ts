@@ -1,17 +1,28 @@
 import type { BreakerState, EndpointState, EndpointView } from '../balancer';
 import type { Peer } from '../call';
 import type { Instance } from '../discovery';
+import type { EndpointBreaker } from '../resilience';
 import type { Channel } from './channel';
 
-/** One instance of a target service, bound to the channel of its address. */
+/**
+ * One instance of a target service as one proxy sees it: the instance, the shared channel of its
+ * address, this proxy's breaker for it, and counters. Channels are shared by every proxy of a
+ * client; breakers and counters are per proxy, since each proxy has its own policy.
+ */
 export class Endpoint implements EndpointView {
   /** Built once, so every call to this endpoint shares one peer object. */
   readonly peer: Peer;
+  /** Attempts sent through this proxy. */
+  calls = 0;
+  /** Attempts that failed in a way that counts against the endpoint. */
+  failures = 0;
+  ejected = false;
 
   constructor(
     readonly instance: Instance,
     readonly address: string,
     readonly channel: Channel,
+    readonly circuit: EndpointBreaker | null,
   ) {
     this.peer = { address };
   }
@@ -28,9 +39,9 @@ export class Endpoint implements EndpointView {
     return this.channel.ewmaMs;
   }
 
-  breaker: BreakerState = 'closed';
-
-  ejected = false;
+  get breaker(): BreakerState {
+    return this.circuit === null ? 'closed' : this.circuit.state;
+  }
 
   /** True when a call sent now could go out (or start a connection). */
   get usable(): boolean {

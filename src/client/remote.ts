@@ -1,3 +1,6 @@
+import type { BreakerPolicy, Fallback, RetryPolicy } from '../resilience';
+import type { HedgePolicy } from './client-policy';
+
 /**
  * The typed proxy of a service class: every method of `T`, taking the same arguments and
  * returning `Promise<Awaited<R>>`. Non-method members are left out.
@@ -13,10 +16,21 @@ export type Remote<T> = {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructor parameters of any class
 export type Class<T = unknown> = abstract new (...args: any[]) => T;
 
+/** Client-side settings a service class declares with decorators (class or method level). */
+export interface ContractPolicy {
+  timeoutMs?: number;
+  retry?: false | RetryPolicy;
+  breaker?: false | BreakerPolicy;
+  hedge?: false | HedgePolicy;
+  fallback?: Fallback;
+}
+
 /** What a client needs to know of a service it calls by class: its name and its methods' facts. */
 export interface ServiceContract {
   name: string;
-  methods: Record<string, { timeoutMs?: number; idempotent: boolean }>;
+  methods: Record<string, { timeoutMs?: number; idempotent: boolean; policy?: ContractPolicy }>;
+  /** Class-level decorators. */
+  policy?: ContractPolicy;
 }
 
 /** Turns a class into its ServiceContract; supplied by app/, which reads the decorators. */

@@ -1,81 +1,133 @@
 import type { Balancer } from '../balancer';
-import type { InstanceCache } from '../discovery';
+import { type Instance, type InstanceCache, instanceAddress } from '../discovery';
 import { ErrorReason, isRpcError, RpcError } from '../errors';
+import { type Breakers, breakerKey, countsAgainstEndpoint } from '../resilience';
 import type { ChannelPool } from './channel-pool';
 import type { ClientCall } from './client-call';
-import type { Endpoint } from './endpoint';
+import { Endpoint } from './endpoint';
+
+// The breaker's action: send the attempt on the endpoint the router picked for it. One function
+// for every call, so firing through a breaker allocates no closure.
+function sendToPickedEndpoint(ctx: unknown): Promise<unknown> {
+  const call = ctx as ClientCall;
+  return (call.endpoint as Endpoint).channel.call(call);
+}
 
 /**
- * The bottom of the client pipeline for one target service: resolve (from the instance cache,
- * which follows the registry), pick (the balancer), send (the endpoint's channel). One attempt
- * per call of `route`.
+ * The bottom of one proxy's pipeline for one target service: resolve (from the instance cache,
+ * which follows the registry), pick (the balancer, among endpoints that can take a call now),
+ * breaker (per endpoint), send (the endpoint's channel). One attempt per `route`.
  */
 export class TargetRouter {
+  private endpoints: Endpoint[] = [];
+  private builtFrom: readonly Instance[] | undefined;
+
   constructor(
     private readonly service: string,
     private readonly cache: InstanceCache,
     private readonly pool: ChannelPool,
     private readonly balancer: Balancer,
+    private readonly breakers: Breakers | null,
   ) {}
+
+  /** The current endpoints with their live stats. */
+  views(): readonly Endpoint[] {
+    const instances = this.cache.peek(this.service);
+    if (instances !== undefined && instances !== this.builtFrom) this.rebuild(instances);
+    return this.endpoints;
+  }
 
   /** One attempt. Records a failed attempt in `ctx.attempts`. */
   route(ctx: ClientCall): Promise<unknown> {
-    const endpoints = this.pool.endpointsOf(this.service);
-    if (endpoints === undefined) return this.resolveThenRoute(ctx);
-    return this.attempt(ctx, endpoints);
+    const instances = this.cache.peek(this.service);
+    if (instances === undefined) return this.resolveThenRoute(ctx);
+    if (instances !== this.builtFrom) this.rebuild(instances);
+    return this.attempt(ctx);
   }
 
   private async resolveThenRoute(ctx: ClientCall): Promise<unknown> {
     try {
-      await this.cache.load(this.service);
+      this.rebuild(await this.cache.load(this.service));
     } catch (err) {
       const e = new RpcError('UNAVAILABLE', `cannot resolve "${this.service}": ${(err as Error).message}`, { reason: ErrorReason.NO_INSTANCES }, { notProcessed: true, cause: err });
       ctx.attempts.push({ endpoint: '', code: e.code, ms: 0 });
       throw e;
     }
-    return this.attempt(ctx, this.pool.endpointsOf(this.service) ?? []);
+    return this.attempt(ctx);
   }
 
-  private async attempt(ctx: ClientCall, endpoints: readonly Endpoint[]): Promise<unknown> {
+  /** Reuses endpoints (and their breakers) of instances that stay; drops the breakers of those that left. */
+  private rebuild(instances: readonly Instance[]): void {
+    const previous = new Map(this.endpoints.map((e) => [e.address, e]));
+    this.endpoints = instances.map((instance) => {
+      const address = instanceAddress(instance);
+      const kept = previous.get(address);
+      if (kept !== undefined) {
+        previous.delete(address);
+        if (kept.instance === instance) return kept;
+        return new Endpoint(instance, address, kept.channel, kept.circuit);
+      }
+      const circuit = this.breakers === null ? null : this.breakers.get(breakerKey(address, this.service), address, this.service);
+      return new Endpoint(instance, address, this.pool.channelFor(instance), circuit);
+    });
+    if (this.breakers !== null) for (const gone of previous.keys()) this.breakers.delete(breakerKey(gone, this.service));
+    this.builtFrom = instances;
+  }
+
+  private async attempt(ctx: ClientCall): Promise<unknown> {
+    const endpoints = this.endpoints;
     const candidates = this.candidates(endpoints, ctx.failedEndpoints);
-    let picked: Endpoint | undefined;
-    if (candidates.length > 0) picked = this.balancer.pick(candidates, ctx) as Endpoint | undefined;
-    if (picked === undefined) {
-      const e =
-        endpoints.length === 0
-          ? new RpcError('UNAVAILABLE', `no instance of "${this.service}" is known`, { reason: ErrorReason.NO_INSTANCES }, { notProcessed: true })
-          : new RpcError('UNAVAILABLE', `no endpoint of "${this.service}" can take a call now (all draining or reconnecting)`, { reason: ErrorReason.NO_READY_ENDPOINT }, { notProcessed: true });
-      ctx.attempts.push({ endpoint: '', code: e.code, ms: 0 });
-      throw e;
-    }
+    const picked = candidates.length > 0 ? (this.balancer.pick(candidates, ctx) as Endpoint | undefined) : undefined;
+    if (picked === undefined) throw this.noEndpoint(ctx, endpoints);
     ctx.peer = picked.peer;
+    ctx.endpoint = picked;
+    picked.calls++;
     const started = performance.now();
     try {
-      return await picked.channel.call(ctx);
+      return await (picked.circuit === null ? picked.channel.call(ctx) : picked.circuit.fire(sendToPickedEndpoint, ctx));
     } catch (err) {
       const code = isRpcError(err) ? err.code : 'UNKNOWN';
+      if (countsAgainstEndpoint(err)) picked.failures++;
       ctx.attempts.push({ endpoint: picked.address, code, ms: Math.round((performance.now() - started) * 1000) / 1000 });
       (ctx.failedEndpoints ??= []).push(picked.address);
       throw err;
+    } finally {
+      ctx.learnFacts(picked.channel);
     }
   }
 
+  private noEndpoint(ctx: ClientCall, endpoints: readonly Endpoint[]): RpcError {
+    let e: RpcError;
+    if (endpoints.length === 0) {
+      e = new RpcError('UNAVAILABLE', `no instance of "${this.service}" is known`, { reason: ErrorReason.NO_INSTANCES }, { notProcessed: true });
+    } else if (endpoints.some((ep) => ep.usable) && endpoints.every((ep) => !ep.usable || ep.breaker === 'open')) {
+      // Failing fast without touching the network is the point of an open breaker.
+      e = new RpcError('UNAVAILABLE', `every endpoint of "${this.service}" has an open circuit breaker`, { reason: ErrorReason.BREAKER_OPEN, breaker: 'open' }, { notProcessed: true });
+    } else {
+      e = new RpcError('UNAVAILABLE', `no endpoint of "${this.service}" can take a call now (all draining or reconnecting)`, { reason: ErrorReason.NO_READY_ENDPOINT }, { notProcessed: true });
+    }
+    ctx.attempts.push({ endpoint: '', code: e.code, ms: 0 });
+    return e;
+  }
+
   /**
-   * The endpoints that can take this attempt. Usually all of them, returned as is (no copy);
-   * endpoints this call already failed on are left out while others remain.
+   * The endpoints that can take this attempt: usable, breaker not open, not ejected. Usually all
+   * of them, returned as is (no copy). Endpoints this call already failed on are left out while
+   * others remain.
    */
   private candidates(endpoints: readonly Endpoint[], failed: string[] | null): readonly Endpoint[] {
-    let allUsable = true;
+    let all = true;
     for (let i = 0; i < endpoints.length; i++) {
-      if (!endpoints[i].usable || (failed !== null && failed.includes(endpoints[i].address))) {
-        allUsable = false;
+      const e = endpoints[i];
+      if (!e.usable || e.ejected || (e.circuit !== null && e.breaker === 'open') || (failed !== null && failed.includes(e.address))) {
+        all = false;
         break;
       }
     }
-    if (allUsable) return endpoints;
-    const usable = endpoints.filter((e) => e.usable);
-    if (failed === null) return usable;
-    const fresh = usable.filter((e) => !failed.includes(e.address));
-    return fresh.length > 0 ? fresh : usable;
+    if (all) return endpoints;
+    const healthy = endpoints.filter((e) => e.usable && !e.ejected && e.breaker !== 'open');
+    if (failed === null) return healthy;
+    const fresh = healthy.filter((e) => !failed.includes(e.address));
+    return fresh.length > 0 ? fresh : healthy;
   }
 }

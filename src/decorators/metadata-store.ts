@@ -42,6 +42,7 @@ export const SERVICE_KEY = Symbol.for('rivet-rpc:service');
 export const METHODS_KEY = Symbol.for('rivet-rpc:methods');
 export const CLASS_INTERCEPTORS_KEY = Symbol.for('rivet-rpc:class-interceptors');
 export const METHOD_INTERCEPTORS_KEY = Symbol.for('rivet-rpc:method-interceptors');
+export const RESILIENCE_KEY = Symbol.for('rivet-rpc:resilience');
 
 const serviceClasses: Function[] = [];
 const remoteInjections: RemoteInjection[] = [];

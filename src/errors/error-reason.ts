@@ -33,6 +33,12 @@ export const ErrorReason = {
   CLIENT_CLOSED: 'CLIENT_CLOSED',
   /** The circuit breaker of every endpoint is open. */
   BREAKER_OPEN: 'BREAKER_OPEN',
+  /** A bulkhead had every slot busy and its queue full; the call was not run. */
+  BULKHEAD_FULL: 'BULKHEAD_FULL',
+  /** A rate limiter's bucket was empty; the call was not run. `details.retryAfterMs` says when to come back. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The TLS handshake failed; `details.tls` says why (expired, unknown-ca, hostname-mismatch, ...). */
+  TLS: 'TLS',
   /** A value could not be encoded by the codec. */
   ENCODE_FAILED: 'ENCODE_FAILED',
 } as const;

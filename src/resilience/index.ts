@@ -31,7 +31,7 @@ export {
 export { backoffCapMs, fullJitterBackoffMs } from './full-jitter-backoff';
 export { type RetryDecision, decideRetry, retryAfterMsOf } from './decide-retry';
 export { RetryBudget, RETRY_BUDGET_WINDOW_MS, RETRY_BUDGET_BUCKETS } from './retry-budget';
-export { type RetryMiddlewareOptions, retryMiddleware } from './retry-middleware';
+export { type RetryMiddlewareOptions, retryMiddleware, RETRY_ATTEMPT_METADATA_KEY } from './retry-middleware';
 export { abortableSleep, abortError } from './abortable-sleep';
 export {
   type BreakerPolicy,

@@ -1,13 +1,11 @@
-/**
- * The `details.reason` strings the resilience stages raise. They belong in `ErrorReason`
- * (src/errors/error-reason.ts) beside `BREAKER_OPEN`; until they move there they live here, with
- * the same values, so logs and tests can match on them either way.
- */
+import { ErrorReason } from '../errors';
+
+/** The `details.reason` strings the resilience stages raise (kept in ErrorReason with the rest). */
 export const ResilienceReason = {
   /** A bulkhead had every slot busy and its queue full (or no queue); the call was not run. */
-  BULKHEAD_FULL: 'BULKHEAD_FULL',
+  BULKHEAD_FULL: ErrorReason.BULKHEAD_FULL,
   /** A rate limiter's token bucket was empty; the call was not run. `details.retryAfterMs` says when a token is due. */
-  RATE_LIMITED: 'RATE_LIMITED',
+  RATE_LIMITED: ErrorReason.RATE_LIMITED,
 } as const;
 
 /** One of the reasons in {@link ResilienceReason}. */

@@ -1,16 +1,39 @@
-import type { Middleware } from '../call';
-import { isRpcError } from '../errors';
+import type { CallContext, Middleware } from '../call';
+import { ErrorReason, isRpcError, reasonOf, type RpcError, type StoppedBy } from '../errors';
 import { abortableSleep } from './abortable-sleep';
 import { decideRetry } from './decide-retry';
 import type { RetryBudget } from './retry-budget';
 import type { ResolvedRetryPolicy } from './retry-policy';
 
+/**
+ * The error a call that stops retrying returns. When retries failed without reaching a server
+ * (no endpoint left, breakers open, connection refused) after an attempt that did reach one, the
+ * failure from the server says more than the refusals: return it, with why the client stopped.
+ * Every attempt is in `err.attempts` either way.
+ */
+function stopWith(err: unknown, lastReached: RpcError | undefined, stoppedBy: StoppedBy): unknown {
+  if (lastReached !== undefined && isRpcError(err) && err.notProcessed) {
+    lastReached.stoppedBy = reasonOf(err) === ErrorReason.BREAKER_OPEN ? 'breaker' : stoppedBy;
+    return lastReached;
+  }
+  if (isRpcError(err)) err.stoppedBy = stoppedBy;
+  return err;
+}
+
+/** Metadata key carrying the attempt number (2, 3, ...) of a retried call. */
+export const RETRY_ATTEMPT_METADATA_KEY = 'rivet-attempt';
+
 /** What one method's retry stage needs; fixed when its chain is built. */
 export interface RetryMiddlewareOptions {
   /** From {@link resolveRetryPolicy}, after merging the layers with {@link mergePolicies}. */
   policy: ResolvedRetryPolicy;
-  /** The method is safe to run twice: failures that may have reached a handler can be retried. */
-  idempotent: boolean;
+  /**
+   * The method is safe to run twice: failures that may have reached a handler can be retried.
+   * A function is asked after each failure (a client calling by name learns it from the server).
+   */
+  idempotent: boolean | ((ctx: CallContext) => boolean);
+  /** Asked once per call; false turns retries off for it (a call made while handling a retried call). */
+  allowRetry?: (ctx: CallContext) => boolean;
   /** The target service's budget, shared by its methods. Without one, retries are not throttled. */
   budget?: RetryBudget;
   /** Wall clock for the call's deadline (epoch ms, like `ctx.deadline`). Default `Date.now`. */
@@ -27,12 +50,14 @@ export interface RetryMiddlewareOptions {
  * ends early when `ctx.signal` aborts, rejecting with the abort reason.
  */
 export function retryMiddleware(options: RetryMiddlewareOptions): Middleware {
-  const { policy, idempotent, budget } = options;
+  const { policy, idempotent, budget, allowRetry } = options;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   if (policy.maxAttempts <= 1) return (next) => next;
   return (next) => async (ctx) => {
     budget?.recordCall();
+    if (allowRetry !== undefined && !allowRetry(ctx)) return next(ctx);
+    let lastReached: RpcError | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         return await next(ctx);
@@ -40,16 +65,14 @@ export function retryMiddleware(options: RetryMiddlewareOptions): Middleware {
         // Aborted (deadline or caller): the stage above reports the abort reason; stop here.
         if (ctx.signal.aborted) throw err;
         const remainingMs = ctx.deadline === undefined ? undefined : ctx.deadline - now();
-        const decision = decideRetry(attempt, policy, err, idempotent, remainingMs, random);
-        if (!decision.retry) {
-          if (isRpcError(err)) err.stoppedBy = decision.stoppedBy;
-          throw err;
-        }
-        if (budget !== undefined && !budget.tryAcquireRetry()) {
-          if (isRpcError(err)) err.stoppedBy = 'budget';
-          throw err;
-        }
+        const safe = typeof idempotent === 'function' ? idempotent(ctx) : idempotent;
+        const decision = decideRetry(attempt, policy, err, safe, remainingMs, random);
+        if (!decision.retry) throw stopWith(err, lastReached, decision.stoppedBy);
+        if (budget !== undefined && !budget.tryAcquireRetry()) throw stopWith(err, lastReached, 'budget');
+        if (isRpcError(err) && !err.notProcessed) lastReached = err;
         if (decision.delayMs > 0) await abortableSleep(decision.delayMs, ctx.signal);
+        // The server sees which attempt this is, and does not retry its own downstream calls.
+        ctx.metadata[RETRY_ATTEMPT_METADATA_KEY] = String(attempt + 1);
       }
     }
   };

@@ -1,5 +1,5 @@
 import { composeMiddleware, type Invoker, type Middleware } from '../call';
-import { RivetConfigError, RivetErrorCode } from '../errors';
+import { isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import type { ServiceDescriptor } from '../protocol';
 import type { ServiceDefinition } from './service-definition';
 
@@ -31,8 +31,16 @@ export class Dispatcher {
       if (service.version !== undefined) descriptor.version = service.version;
       for (const m of service.methods) {
         const handler = m.handler;
-        const last: Invoker = async (ctx) => handler(ctx);
-        const stages = [...globalMiddlewares, ...service.middlewares, ...m.middlewares];
+        const last: Invoker = async (ctx) => {
+          try {
+            return await handler(ctx);
+          } catch (err) {
+            // The handler ran, so its call was processed, even when what it rethrows is a
+            // downstream call's "not processed" refusal: the caller must not resend it elsewhere.
+            throw isRpcError(err) && err.notProcessed ? new RpcError(err.code, err.message, err.details, { cause: err }) : err;
+          }
+        };
+        const stages = [...globalMiddlewares, ...(m.guards ?? []), ...service.middlewares, ...m.middlewares];
         // With no stages the handler is the whole chain: nothing to skip at call time.
         const invoker = stages.length === 0 ? last : composeMiddleware(stages, last);
         methods.set(m.name, { service: service.name, method: m.name, invoker, timeoutMs: m.timeoutMs, idempotent: m.idempotent });

@@ -240,7 +240,8 @@ export class ServerConnection {
   private onFailure(call: InFlight, err: unknown): void {
     if (call.done) return;
     if (isRpcError(err)) {
-      this.sendError(call.id, err.code, err.message, err.details, 0);
+      // A limit that refused the call before the handler ran says so; the client may send it elsewhere.
+      this.sendError(call.id, err.code, err.message, err.details, err.notProcessed ? FrameFlags.NOT_PROCESSED : 0);
     } else {
       const message = err instanceof Error ? err.message : String(err);
       if (this.log.isLevelEnabled('debug')) this.log.debug({ method: `${call.entry.service}.${call.entry.method}`, err }, 'handler threw');

@@ -101,7 +101,11 @@ export class Server {
       for (const sc of this.connections) sc.abortAll();
     }
     const closed = Promise.all([...this.connections].map((sc) => sc.whenClosed));
-    for (const sc of this.connections) sc.conn.end();
+    // A client that got our DRAIN ends the connection itself once its last call is answered. Until
+    // then a request it sent before the DRAIN reached it may still arrive, and must be refused as
+    // not processed so the client sends it elsewhere: ending our side first would drop that refusal
+    // and fail the call with CONNECTION_LOST. A connection still in its handshake has no call in flight.
+    for (const sc of this.connections) if (!sc.handshakeDone) sc.conn.end();
     if (!(await raceTimeout(closed, CLOSE_GRACE_MS))) {
       for (const sc of this.connections) sc.conn.destroy('close grace period over');
       await closed;

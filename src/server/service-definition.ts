@@ -11,6 +11,8 @@ export interface MethodDefinition {
   idempotent: boolean;
   /** Method-level stages, innermost of all. */
   middlewares: readonly Middleware[];
+  /** Limits (rate limit, bulkhead) that run right inside the global stages, before any class stage. */
+  guards?: readonly Middleware[];
 }
 
 /** One service: a name, its methods, and class-level stages. */

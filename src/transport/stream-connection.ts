@@ -38,6 +38,8 @@ export class StreamConnection implements Connection {
     stream.on('close', () => this.finish());
     // Ending our side when the peer ends keeps half-open sockets from lingering.
     stream.on('end', () => {
+      // A stream that ends inside a frame was cut off (or is garbage): not a clean close.
+      if (this.decoder.hasPartialFrame) this.closeReason ??= 'peer closed the connection mid-frame';
       if (!this.ended) this.end();
     });
     stream.pause();

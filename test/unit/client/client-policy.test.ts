@@ -1,5 +1,16 @@
-import { DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_CAP, resolveClientPolicy } from '../../../src/client';
+import { checkClientPolicy } from '../../../src/client/client-policy';
+import { resolveMethodPolicy, resolveTargetPolicy } from '../../../src/client/method-policy';
+import type { ServiceContract } from '../../../src/client/remote';
 import { RivetConfigError } from '../../../src/errors';
+
+const contract: ServiceContract = {
+  name: 'Inventory',
+  policy: { retry: { maxAttempts: 4, initialBackoffMs: 10 }, timeoutMs: 5_000 },
+  methods: {
+    get: { idempotent: true, timeoutMs: 800, policy: { retry: { maxAttempts: 5 } } },
+    reserve: { idempotent: false },
+  },
+};
 
 function configError(fn: () => unknown): RivetConfigError {
   try {
@@ -8,109 +19,104 @@ function configError(fn: () => unknown): RivetConfigError {
     expect(err).toBeInstanceOf(RivetConfigError);
     return err as RivetConfigError;
   }
-  throw new Error('expected a RivetConfigError, but nothing was thrown');
+  throw new Error('expected a RivetConfigError');
 }
 
-describe('resolveClientPolicy', () => {
-  it('fills in the defaults: 3 attempts, the p2c-ewma balancer, no timeout, no interceptors', () => {
-    expect(DEFAULT_MAX_ATTEMPTS).toBe(3);
-    expect(MAX_ATTEMPTS_CAP).toBe(10);
-    expect(resolveClientPolicy(undefined)).toEqual({ timeoutMs: undefined, interceptors: [], methods: {}, balancer: 'p2c-ewma', maxAttempts: 3 });
-    expect(resolveClientPolicy({}).maxAttempts).toBe(3);
-  });
-
-  it('makes one attempt when retry is false', () => {
-    expect(resolveClientPolicy({ retry: false }).maxAttempts).toBe(1);
-  });
-
-  it('keeps maxAttempts from 1 to 10', () => {
-    expect(resolveClientPolicy({ retry: { maxAttempts: 1 } }).maxAttempts).toBe(1);
-    expect(resolveClientPolicy({ retry: { maxAttempts: 10 } }).maxAttempts).toBe(10);
-    expect(resolveClientPolicy({ retry: {} }).maxAttempts).toBe(3);
-  });
-
-  it('rejects maxAttempts 0 and -1, naming the option and the default', () => {
-    for (const n of [0, -1]) {
-      const err = configError(() => resolveClientPolicy({ retry: { maxAttempts: n } }));
-      expect(err.code).toBe('RIVET_ERR_INVALID_OPTION');
-      expect(err.message).toBe(
-        `RIVET_ERR_INVALID_OPTION: ClientPolicy.retry.maxAttempts must be a positive integer, got ${n}. Leave it out to use the default (3).`,
-      );
-    }
-  });
-
-  it('rejects maxAttempts 11, naming the option and the cap', () => {
-    const err = configError(() => resolveClientPolicy({ retry: { maxAttempts: 11 } }));
-    expect(err.code).toBe('RIVET_ERR_INVALID_OPTION');
-    expect(err.message).toBe(
-      'RIVET_ERR_INVALID_OPTION: ClientPolicy.retry.maxAttempts must be at most 10, got 11. More attempts only multiply load on a struggling service.',
-    );
-  });
-
-  it('names the option with the prefix it is given', () => {
-    expect(configError(() => resolveClientPolicy({ retry: { maxAttempts: 0 } }, '@RemoteService(Users) policy')).message).toContain(
-      '@RemoteService(Users) policy.retry.maxAttempts must be a positive integer',
-    );
+describe('checkClientPolicy', () => {
+  it('accepts an empty policy and every documented key', () => {
+    expect(checkClientPolicy({})).toEqual({});
+    const full = {
+      timeoutMs: 100,
+      interceptors: [async (_ctx: unknown, next: () => Promise<unknown>) => next()],
+      methods: { get: { timeoutMs: 50, idempotent: true, retry: { maxAttempts: 2 }, hedge: { delayMs: 10 }, fallback: () => 1 } },
+      balancer: 'round-robin',
+      retry: { maxAttempts: 2 },
+      breaker: { volumeThreshold: 5 },
+      hedge: false,
+      bulkhead: { maxConcurrent: 4 },
+      fallback: () => 0,
+    };
+    expect(checkClientPolicy(full)).toBe(full);
   });
 
   it('rejects unknown keys with a suggestion, at every level', () => {
-    expect(configError(() => resolveClientPolicy({ timeout: 5 })).message).toBe(
-      "RIVET_ERR_UNKNOWN_OPTION: ClientPolicy: unknown key 'timeout'; did you mean 'timeoutMs'?",
-    );
-    expect(configError(() => resolveClientPolicy({ retry: { maxAttempt: 2 } })).message).toBe(
-      "RIVET_ERR_UNKNOWN_OPTION: ClientPolicy.retry: unknown key 'maxAttempt'; did you mean 'maxAttempts'?",
-    );
-    expect(configError(() => resolveClientPolicy({ methods: { add: { idempotant: true } } })).message).toBe(
-      "RIVET_ERR_UNKNOWN_OPTION: ClientPolicy.methods.add: unknown key 'idempotant'; did you mean 'idempotent'?",
-    );
+    expect(configError(() => checkClientPolicy({ timeout: 5 })).message).toMatch(/unknown key 'timeout'; did you mean 'timeoutMs'\?/);
+    expect(configError(() => checkClientPolicy({ methods: { get: { idempotnt: true } } })).message).toMatch(/ClientPolicy\.methods\.get: unknown key 'idempotnt'; did you mean 'idempotent'\?/);
+    expect(configError(() => checkClientPolicy({ retry: { maxAttempt: 2 } })).message).toMatch(/did you mean 'maxAttempts'/);
   });
 
-  it('rejects a balancer that is not a built-in name, a consistentHash spec or an object with pick', () => {
-    for (const [balancer, got] of [
-      [42, 'got 42.'],
-      ['fastest', 'got "fastest".'],
-      [{}, 'got an object with keys [].'],
-    ] as const) {
-      const err = configError(() => resolveClientPolicy({ balancer }));
-      expect(err.code).toBe('RIVET_ERR_INVALID_OPTION');
-      expect(err.message.startsWith("RIVET_ERR_INVALID_OPTION: ClientPolicy.balancer must be one of 'p2c-ewma', 'round-robin'")).toBe(true);
-      expect(err.message.endsWith(got)).toBe(true);
-    }
-    expect(configError(() => resolveClientPolicy({ balancer: 'roundRobin' })).message.endsWith(`got "roundRobin"; did you mean 'round-robin'?`)).toBe(true);
+  it('rejects maxAttempts 0 and 11, naming the option', () => {
+    expect(configError(() => checkClientPolicy({ retry: { maxAttempts: 0 } })).message).toMatch(/ClientPolicy\.retry\.maxAttempts must be an integer from 1 to 10/);
+    expect(configError(() => checkClientPolicy({ retry: { maxAttempts: 11 } })).message).toMatch(/ClientPolicy\.retry\.maxAttempts/);
   });
 
-  it('accepts the built-in balancer names and a custom balancer object', () => {
-    for (const name of ['p2c-ewma', 'round-robin', 'random', 'weighted', 'least-active'] as const) {
-      expect(resolveClientPolicy({ balancer: name }).balancer).toBe(name);
-    }
-    const balancer = { pick: () => undefined };
-    expect(resolveClientPolicy({ balancer }).balancer).toBe(balancer);
+  it('rejects a negative backoff, an unknown retryOn code and a business code in retryOn', () => {
+    expect(configError(() => checkClientPolicy({ retry: { initialBackoffMs: -1 } })).message).toMatch(/initialBackoffMs/);
+    expect(configError(() => checkClientPolicy({ retry: { retryOn: ['NOPE'] } })).message).toMatch(/retryOn/);
+    expect(configError(() => checkClientPolicy({ retry: { retryOn: ['NOT_FOUND'] } })).message).toMatch(/NOT_FOUND/);
   });
 
-  it('rejects a bad timeout and bad method overrides', () => {
-    expect(configError(() => resolveClientPolicy({ timeoutMs: 0 })).message).toBe(
-      'RIVET_ERR_INVALID_OPTION: ClientPolicy.timeoutMs must be a number of milliseconds > 0 and <= 2147483647, got 0.',
+  it('rejects an unknown balancer name with the valid forms', () => {
+    expect(configError(() => checkClientPolicy({ balancer: 'fastest' })).message).toMatch(/round-robin/);
+  });
+
+  it('rejects a bad timeout, a bad bulkhead and a fallback that is not a function', () => {
+    expect(configError(() => checkClientPolicy({ timeoutMs: -5 })).message).toMatch(/ClientPolicy\.timeoutMs/);
+    expect(configError(() => checkClientPolicy({ bulkhead: { maxConcurrent: 0 } })).message).toMatch(/maxConcurrent/);
+    expect(configError(() => checkClientPolicy({ fallback: 'nope' })).message).toMatch(/ClientPolicy\.fallback must be a function/);
+  });
+});
+
+describe('resolveMethodPolicy', () => {
+  it('defaults to 3 attempts, a 10 s deadline, no hedging and no fallback', () => {
+    const p = resolveMethodPolicy('Svc', 'm', undefined, {}, {});
+    expect(p.retry.maxAttempts).toBe(3);
+    expect(p.timeoutMs).toBe(10_000);
+    expect(p.hedge).toBe(false);
+    expect(p.fallback).toBeUndefined();
+    expect(p.idempotentKnown).toBe(false);
+    expect(Object.isFrozen(p)).toBe(true);
+  });
+
+  it('lets the more specific layer win: class < method decorator < proxy < proxy method', () => {
+    expect(resolveMethodPolicy('Inventory', 'reserve', contract, {}, {}).retry.maxAttempts).toBe(4);
+    expect(resolveMethodPolicy('Inventory', 'get', contract, {}, {}).retry.maxAttempts).toBe(5);
+    expect(resolveMethodPolicy('Inventory', 'get', contract, {}, { retry: { maxAttempts: 2 } }).retry.maxAttempts).toBe(2);
+    expect(resolveMethodPolicy('Inventory', 'get', contract, {}, { retry: { maxAttempts: 2 }, methods: { get: { retry: { maxAttempts: 6 } } } }).retry.maxAttempts).toBe(6);
+    // Keys merge: the class's initialBackoffMs survives a method layer that sets only maxAttempts.
+    expect(resolveMethodPolicy('Inventory', 'get', contract, {}, {}).retry.initialBackoffMs).toBe(10);
+  });
+
+  it('turns retries off with false at any layer, and on again below it', () => {
+    expect(resolveMethodPolicy('Inventory', 'get', contract, {}, { retry: false }).retry.maxAttempts).toBe(1);
+    expect(resolveMethodPolicy('Inventory', 'get', contract, { retry: false }, {}).retry.maxAttempts).toBe(5);
+  });
+
+  it('takes the tightest timeout from every layer', () => {
+    expect(resolveMethodPolicy('Inventory', 'get', contract, {}, {}).timeoutMs).toBe(800);
+    expect(resolveMethodPolicy('Inventory', 'reserve', contract, {}, {}).timeoutMs).toBe(5_000);
+    expect(resolveMethodPolicy('Inventory', 'reserve', contract, {}, { timeoutMs: 300 }).timeoutMs).toBe(300);
+    expect(resolveMethodPolicy('Inventory', 'get', contract, { timeoutMs: 100 }, { timeoutMs: 300 }).timeoutMs).toBe(100);
+  });
+
+  it('refuses hedging on a method not known to be idempotent, naming the method', () => {
+    expect(configError(() => resolveMethodPolicy('Inventory', 'reserve', contract, {}, { hedge: { delayMs: 20 } })).message).toMatch(
+      /Inventory\.reserve: hedging .* only allowed on idempotent methods/,
     );
-    expect(configError(() => resolveClientPolicy({ methods: { add: { idempotent: 'yes' } } })).message).toBe(
-      'RIVET_ERR_INVALID_OPTION: ClientPolicy.methods.add.idempotent must be true or false, got "yes".',
-    );
-    expect(configError(() => resolveClientPolicy({ interceptors: [null] })).code).toBe('RIVET_ERR_INTERCEPTOR');
-    expect(configError(() => resolveClientPolicy('fast')).message).toBe('RIVET_ERR_INVALID_OPTION: ClientPolicy must be an object, got "fast".');
+    const ok = resolveMethodPolicy('Inventory', 'get', contract, {}, { hedge: { delayMs: 20 } });
+    expect(ok.hedge).toEqual({ delayMs: 20, maxAttempts: 2 });
+  });
+});
+
+describe('resolveTargetPolicy', () => {
+  it('keeps breakers on by default and off when any later layer says false', () => {
+    expect(resolveTargetPolicy('S', undefined, {}, {}).breaker).toMatchObject({ volumeThreshold: 20, errorThresholdPercentage: 50 });
+    expect(resolveTargetPolicy('S', undefined, {}, { breaker: false }).breaker).toBe(false);
+    expect(resolveTargetPolicy('S', undefined, {}, { breaker: { volumeThreshold: 3 } }).breaker).toMatchObject({ volumeThreshold: 3 });
   });
 
-  it('returns a frozen policy with frozen parts', () => {
-    const log = async (_ctx: unknown, next: () => Promise<unknown>) => next();
-    const policy = resolveClientPolicy({ timeoutMs: 250, interceptors: [log], methods: { add: { idempotent: true, timeoutMs: 100 } } });
-    expect(policy).toEqual({
-      timeoutMs: 250,
-      interceptors: [log],
-      methods: { add: { idempotent: true, timeoutMs: 100 } },
-      balancer: 'p2c-ewma',
-      maxAttempts: 3,
-    });
-    expect(Object.isFrozen(policy)).toBe(true);
-    expect(Object.isFrozen(policy.interceptors)).toBe(true);
-    expect(Object.isFrozen(policy.methods)).toBe(true);
-    expect(Object.isFrozen(policy.methods.add)).toBe(true);
+  it('has no bulkhead unless one is set', () => {
+    expect(resolveTargetPolicy('S', undefined, {}, {}).bulkhead).toBeUndefined();
+    expect(resolveTargetPolicy('S', undefined, {}, { bulkhead: { maxConcurrent: 2 } }).bulkhead).toMatchObject({ maxConcurrent: 2 });
   });
 });

@@ -1,0 +1,70 @@
+import type { Middleware } from '../call';
+import { ErrorReason, RpcError, toRpcError } from '../errors';
+import { failureKind } from '../resilience';
+import type { ClientCall } from './client-call';
+import type { ResolvedHedgePolicy } from './client-policy';
+
+/**
+ * Hedged calls, for idempotent methods: the first attempt goes out at once, and while no reply
+ * has come, another goes out every `delayMs` (to an endpoint the call has not used, when there is
+ * one), up to `maxAttempts`. The first success wins and every other attempt is cancelled (a cancel
+ * frame goes to its server, whose handler's signal aborts). A business error ends the call at
+ * once; other failures wait for the attempts still running, and launch the next one early.
+ * Hedging takes the place of retry in a method's chain (as in gRPC, a method has one or the other).
+ */
+export function hedgeStage(policy: ResolvedHedgePolicy): Middleware {
+  return (next) => (ctx) =>
+    new Promise((resolve, reject) => {
+      const parent = ctx as ClientCall;
+      const running = new Set<ClientCall>();
+      let launched = 0;
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+
+      const finish = (): void => {
+        done = true;
+        clearTimeout(timer);
+        for (const attempt of running) {
+          attempt.controller.abort(new RpcError('CANCELLED', 'another hedged attempt answered first', { reason: ErrorReason.CANCELLED_BY_CALLER }));
+          parent.release(attempt);
+        }
+        running.clear();
+      };
+      const launch = (): void => {
+        launched++;
+        const attempt = parent.fork();
+        if (launched > 1) attempt.metadata['rivet-hedge'] = String(launched);
+        running.add(attempt);
+        if (launched < policy.maxAttempts) timer = setTimeout(launch, policy.delayMs);
+        next(attempt).then(
+          (value) => {
+            running.delete(attempt);
+            parent.release(attempt);
+            if (done) return;
+            parent.peer = attempt.peer;
+            finish();
+            resolve(value);
+          },
+          (err: unknown) => {
+            running.delete(attempt);
+            parent.release(attempt);
+            if (done) return;
+            const kind = failureKind(err);
+            if (kind === 'business' || kind === 'cancelled' || parent.signal.aborted) {
+              finish();
+              reject(parent.signal.aborted ? parent.signal.reason : toRpcError(err));
+            } else if (running.size === 0) {
+              if (launched < policy.maxAttempts) {
+                clearTimeout(timer);
+                launch();
+              } else {
+                finish();
+                reject(toRpcError(err));
+              }
+            }
+          },
+        );
+      };
+      launch();
+    });
+}

@@ -1,0 +1,107 @@
+import { DEFAULT_DEADLINE_MS } from '../call';
+import {
+  type BreakerPolicy,
+  type BulkheadPolicy,
+  type Fallback,
+  mergePolicies,
+  resolveBreakerPolicy,
+  resolveBulkheadPolicy,
+  resolveRetryPolicy,
+  type ResolvedBreakerPolicy,
+  type ResolvedBulkheadPolicy,
+  type ResolvedRetryPolicy,
+  type RetryPolicy,
+} from '../resilience';
+import { RivetConfigError, RivetErrorCode } from '../errors';
+import { type ClientPolicy, type HedgePolicy, type ResolvedHedgePolicy, resolveHedgePolicy } from './client-policy';
+import type { ServiceContract } from './remote';
+
+/** What one method's chain is built from. */
+export interface ResolvedMethodPolicy {
+  readonly timeoutMs: number;
+  readonly idempotent: boolean;
+  /** Known from the class or the policy; otherwise learnt from the server's handshake. */
+  readonly idempotentKnown: boolean;
+  readonly retry: ResolvedRetryPolicy;
+  readonly hedge: ResolvedHedgePolicy | false;
+  readonly fallback: Fallback | undefined;
+}
+
+/** What a whole target (one proxy of one service) shares across its methods. */
+export interface ResolvedTargetPolicy {
+  readonly breaker: ResolvedBreakerPolicy | false;
+  readonly bulkhead: ResolvedBulkheadPolicy | undefined;
+  /** The retry policy at target level; its budget is the target's. */
+  readonly retry: ResolvedRetryPolicy;
+}
+
+const RETRY_OFF = Object.freeze({ maxAttempts: 1 });
+
+function retryLayer(layer: false | RetryPolicy | undefined): Partial<RetryPolicy> | false | undefined {
+  return layer;
+}
+
+/**
+ * The target-level policy: app default, then the class's decorators, then the proxy's policy
+ * (later wins). Throws RivetConfigError for an invalid merged value.
+ */
+export function resolveTargetPolicy(service: string, contract: ServiceContract | undefined, appDefault: ClientPolicy, proxy: ClientPolicy): ResolvedTargetPolicy {
+  const name = `policy of "${service}"`;
+  const breaker = mergePolicies<BreakerPolicy>(appDefault.breaker, contract?.policy?.breaker, proxy.breaker);
+  const bulkhead = mergePolicies<BulkheadPolicy>(appDefault.bulkhead, proxy.bulkhead);
+  const retry = mergePolicies<RetryPolicy>(retryLayer(appDefault.retry), retryLayer(contract?.policy?.retry), retryLayer(proxy.retry));
+  return Object.freeze({
+    breaker: breaker === false ? false : resolveBreakerPolicy(breaker, `${name}: breaker`),
+    bulkhead: bulkhead === false || Object.keys(bulkhead).length === 0 ? undefined : resolveBulkheadPolicy(bulkhead, `${name}: bulkhead`),
+    retry: resolveRetryPolicy(retry === false ? RETRY_OFF : retry, `${name}: retry`),
+  });
+}
+
+/**
+ * One method's policy from every layer, least specific first: app default, class decorators,
+ * method decorators, the proxy's policy, the proxy's per-method policy. Timeouts take the tightest
+ * value set anywhere (10 s when none is). Throws RivetConfigError for an invalid merged value, or
+ * hedging on a method not known to be idempotent.
+ */
+export function resolveMethodPolicy(
+  service: string,
+  method: string,
+  contract: ServiceContract | undefined,
+  appDefault: ClientPolicy,
+  proxy: ClientPolicy,
+): ResolvedMethodPolicy {
+  const name = `policy of ${service}.${method}`;
+  const facts = contract?.methods[method];
+  const methodOverride = proxy.methods?.[method];
+  const appMethod = appDefault.methods?.[method];
+  const layers = [appDefault, appMethod, contract?.policy, facts?.policy, proxy, methodOverride] as const;
+
+  let timeoutMs = Infinity;
+  for (const layer of layers) if (layer?.timeoutMs !== undefined && layer.timeoutMs < timeoutMs) timeoutMs = layer.timeoutMs;
+  if (facts?.timeoutMs !== undefined && facts.timeoutMs < timeoutMs) timeoutMs = facts.timeoutMs;
+  if (timeoutMs === Infinity) timeoutMs = DEFAULT_DEADLINE_MS;
+
+  const idempotentSet = methodOverride?.idempotent ?? appMethod?.idempotent ?? facts?.idempotent;
+  const idempotent = idempotentSet ?? false;
+
+  const retry = mergePolicies<RetryPolicy>(...layers.map((l) => retryLayer(l?.retry)));
+  const hedge = mergePolicies<HedgePolicy>(...layers.map((l) => l?.hedge));
+  let fallback: Fallback | undefined;
+  for (const layer of layers) if (layer?.fallback !== undefined) fallback = layer.fallback;
+
+  const hedgeOn = hedge !== false && Object.keys(hedge).length > 0;
+  if (hedgeOn && !idempotent) {
+    throw new RivetConfigError(
+      RivetErrorCode.RIVET_ERR_INVALID_OPTION,
+      `${name}: hedging sends a call more than once, so it is only allowed on idempotent methods. Mark the method @Method({ idempotent: true }) or turn hedging off for it.`,
+    );
+  }
+  return Object.freeze({
+    timeoutMs,
+    idempotent,
+    idempotentKnown: idempotentSet !== undefined,
+    retry: resolveRetryPolicy(retry === false ? RETRY_OFF : retry, `${name}: retry`),
+    hedge: hedgeOn ? resolveHedgePolicy(hedge, `${name}: hedge`) : false,
+    fallback,
+  });
+}
