@@ -3,19 +3,19 @@ import type { Container } from 'inversify';
 import type { Logger } from 'pino';
 import { type Class, Client, type ClientPolicy, type Remote } from '../client';
 import { getServiceClasses, getServiceMetadata } from '../decorators';
-import { toMiddleware } from '../interceptors';
 import type { Instance, Registry } from '../discovery';
 import { RivetConfigError, RivetErrorCode } from '../errors';
-import { DEFAULT_DRAIN_TIMEOUT_MS, Server } from '../server';
-import { TcpTransport } from '../transport';
+import { toMiddleware } from '../interceptors';
+import { DEFAULT_DRAIN_TIMEOUT_MS, HealthState, healthServiceDefinition, Server } from '../server';
 import { durationMs, optionsObject, rejectUnknownKeys } from '../util';
 import { bindRemoteInjections, bindSingleton, containerInterceptorResolver, createDefaultContainer } from './container';
 import { resolveContract } from './contract';
 import { defaultRegistry } from './default-registry';
 import { createLogger } from './logger';
-import { type AppOptions, resolveAppOptions } from './options';
+import { type AdvertiseOptions, type AppOptions, resolveAppOptions } from './options';
 import { scanModules } from './scan';
 import { buildServiceDefinitions } from './service-definitions';
+import { createTransport } from './transport';
 
 /** Options of {@link App.close}. */
 export interface CloseOptions {
@@ -23,51 +23,73 @@ export interface CloseOptions {
   drainTimeoutMs?: number;
 }
 
+/** What an App is made of; built by createApp. */
+interface AppParts {
+  container: Container;
+  logger: Logger;
+  server: Server;
+  client: Client;
+  registry: Registry;
+  health: HealthState;
+  versions: ReadonlyMap<string, string | undefined>;
+  advertise: AdvertiseOptions | undefined;
+}
+
 /**
  * A running set of services: its container, its server, and a client for the services it calls.
  * Made by {@link createApp}.
  */
 export class App {
+  /** The inversify container holding the services and their dependencies. */
+  readonly container: Container;
+  /** The app's logger; child loggers hang off it. */
+  readonly logger: Logger;
   private address: { host: string; port: number } | null = null;
   private instances: Instance[] = [];
   private closing: Promise<void> | null = null;
 
   /** @internal use createApp. */
-  constructor(
-    /** The inversify container holding the services and their dependencies. */
-    readonly container: Container,
-    /** The app's logger; child loggers hang off it. */
-    readonly logger: Logger,
-    private readonly server: Server,
-    private readonly rpcClient: Client,
-    private readonly registry: Registry,
-    private readonly versions: ReadonlyMap<string, string | undefined>,
-  ) {}
+  constructor(private readonly parts: AppParts) {
+    this.container = parts.container;
+    this.logger = parts.logger;
+  }
 
-  /** The names of the services this app serves. */
+  /** The names of the services this app serves (the built-in health service aside). */
   get services(): string[] {
-    return this.server.serviceNames;
+    return [...this.parts.versions.keys()];
   }
 
   /**
    * Starts serving and registers every service in the registry. Port 0 (the default) picks an
    * ephemeral port; the host defaults to 127.0.0.1. Resolves with the bound address.
+   * Throws RivetConfigError when called twice or after close().
    */
   async listen(port = 0, host = '127.0.0.1'): Promise<{ host: string; port: number }> {
     if (this.closing !== null) throw new RivetConfigError(RivetErrorCode.RIVET_ERR_STATE, 'this app is closed; create a new one to listen again.');
-    this.address = await this.server.listen(port, host);
+    const address = await this.parts.server.listen(port, host);
+    this.address = address;
+    const adv = this.parts.advertise;
     // A wildcard address is not something a client can dial.
-    const advertised = this.address.host === '0.0.0.0' || this.address.host === '::' ? '127.0.0.1' : this.address.host;
+    const wildcard = address.host === '0.0.0.0' || address.host === '::';
+    const advertisedHost = adv?.host ?? (wildcard ? '127.0.0.1' : address.host);
     const processId = randomUUID();
-    this.instances = this.server.serviceNames.map((service) => {
-      const instance: Instance = { id: `${service}-${processId}`, service, host: advertised, port: this.address!.port, weight: 1, metadata: {} };
-      const version = this.versions.get(service);
+    this.instances = this.services.map((service) => {
+      const instance: Instance = {
+        id: `${service}-${processId}`,
+        service,
+        host: advertisedHost,
+        port: adv?.port ?? address.port,
+        weight: adv?.weight ?? 1,
+        metadata: { ...(adv?.metadata ?? {}) },
+      };
+      const version = this.parts.versions.get(service);
       if (version !== undefined) instance.version = version;
+      if (adv?.zone !== undefined) instance.zone = adv.zone;
       return instance;
     });
-    await Promise.all(this.instances.map((i) => this.registry.register(i)));
-    this.logger.info({ host: this.address.host, port: this.address.port, services: this.server.serviceNames }, 'listening');
-    return { ...this.address };
+    await Promise.all(this.instances.map((i) => this.parts.registry.register(i)));
+    this.logger.info({ host: address.host, port: address.port, services: this.services }, 'listening');
+    return { ...address };
   }
 
   /**
@@ -75,17 +97,37 @@ export class App {
    * goes through the client pipeline. Throws RivetConfigError for a bad policy.
    */
   client<T = unknown>(target: string | Class<T>, policy?: ClientPolicy): Remote<T> {
-    return this.rpcClient.proxy(target, policy);
+    return this.parts.client.proxy(target, policy);
   }
 
-  /** The app's client, for calls by name (`invoke`). */
+  /** The app's client, for calls by name (`invoke`), stats and breaker events. */
   get rpc(): Client {
-    return this.rpcClient;
+    return this.parts.client;
   }
 
   /** An instance from the app's container (a service, or anything it can build). */
   get<T>(cls: Class<T>): T {
     return this.container.get<T>(cls);
+  }
+
+  /**
+   * Marks a service healthy or not, as `rivet.Health` reports it. NOT_SERVING also takes the
+   * service out of the registry, so clients stop picking this instance; SERVING puts it back.
+   * Throws RivetConfigError for a service this app does not serve.
+   */
+  setHealth(service: string, status: 'SERVING' | 'NOT_SERVING'): void {
+    if (status !== 'SERVING' && status !== 'NOT_SERVING') {
+      throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `setHealth status must be 'SERVING' or 'NOT_SERVING', got ${JSON.stringify(status)}.`);
+    }
+    const before = this.parts.health.status(service);
+    if (!this.parts.health.set(service, status)) {
+      throw new RivetConfigError(RivetErrorCode.RIVET_ERR_SERVICE, `setHealth: this app does not serve "${service}"; it serves ${this.services.join(', ')}.`);
+    }
+    if (before === status || this.closing !== null) return;
+    for (const instance of this.instances.filter((i) => i.service === service)) {
+      const change = status === 'SERVING' ? this.parts.registry.register(instance) : this.parts.registry.deregister(instance);
+      change.catch((err: unknown) => this.logger.warn({ service, err: (err as Error).message }, 'registry update for health change failed'));
+    }
   }
 
   /**
@@ -104,33 +146,35 @@ export class App {
   }
 
   private async shutdown(drainTimeoutMs: number): Promise<void> {
-    await this.server.stopAccepting();
+    this.parts.health.drain();
+    await this.parts.server.stopAccepting();
     // Deregister before draining, so clients stop picking this instance at once.
     await Promise.all(
       this.instances.map((i) =>
-        this.registry.deregister(i).catch((err: unknown) => this.logger.warn({ service: i.service, err: (err as Error).message }, 'deregister failed')),
+        this.parts.registry.deregister(i).catch((err: unknown) => this.logger.warn({ service: i.service, err: (err as Error).message }, 'deregister failed')),
       ),
     );
-    await this.server.close(drainTimeoutMs);
-    await this.rpcClient.close();
+    await this.parts.server.close(drainTimeoutMs);
+    await this.parts.client.close();
     if (this.address !== null) this.logger.info({ port: this.address.port }, 'closed');
   }
 }
 
 /**
- * Collects `@Service` classes into an inversify container and prepares to serve them over TCP.
- * Nothing listens until `app.listen()`. Throws RivetConfigError for bad options, a class that is
- * not a service, two services with one name, or a bad interceptor or `@RemoteService` policy.
+ * Collects `@Service` classes into an inversify container and prepares to serve them over TCP
+ * (or TLS). Nothing listens until `app.listen()`. Throws RivetConfigError for bad options, a class
+ * that is not a service, two services with one name, or a bad interceptor or `@RemoteService` policy.
  */
 export async function createApp(opts: AppOptions = {}): Promise<App> {
   const o = resolveAppOptions(opts);
   if (o.scan.length > 0) await scanModules(o.scan);
   const logger = createLogger(o.logger, 'rivet');
+  const serverLog = logger.child({ component: 'server' });
   const container = o.container ?? createDefaultContainer();
   const registry = o.registry ?? defaultRegistry;
   const classes = o.services ?? [...getServiceClasses()];
   const resolveInterceptor = containerInterceptorResolver(container);
-  const transport = new TcpTransport();
+  const transport = createTransport(o.tls, o.clientTls, serverLog, 'createApp options');
   const client = new Client({
     registry,
     transport,
@@ -142,22 +186,25 @@ export async function createApp(opts: AppOptions = {}): Promise<App> {
     maxFrameBytes: o.maxFrameBytes,
     connectTimeoutMs: o.connectTimeoutMs,
     defaultPolicy: o.policy,
+    keepalive: o.keepalive,
   });
   bindRemoteInjections(container, client);
   for (const cls of classes) bindSingleton(container, cls);
   const services = buildServiceDefinitions(classes, container, resolveInterceptor);
+  const health = new HealthState(services.map((s) => s.name));
   // Serve the agreed codec first when a client offers both.
   const allowedCodecs = o.codec === 'json' ? (['json', 'msgpack'] as const) : (['msgpack', 'json'] as const);
   const server = new Server({
     transport,
-    services,
+    services: [...services, healthServiceDefinition(health)],
     middlewares: o.interceptors.map((i) => toMiddleware(resolveInterceptor(i))),
     allowedCodecs,
     maxFrameBytes: o.maxFrameBytes,
     exposeErrorStack: o.exposeErrorStack,
-    logger: logger.child({ component: 'server' }),
+    logger: serverLog,
+    limits: o.limits,
+    keepalive: o.keepalive,
   });
   const versions = new Map(classes.map((c) => [getServiceMetadata(c)!.name, getServiceMetadata(c)!.version]));
-  return new App(container, logger, server, client, registry, versions);
+  return new App({ container, logger, server, client, registry, health, versions, advertise: o.advertise });
 }
-

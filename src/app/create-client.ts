@@ -1,11 +1,11 @@
 import { Client } from '../client';
 import { StaticRegistry } from '../discovery';
-import { TcpTransport } from '../transport';
 import { containerInterceptorResolver, plainInterceptorResolver } from './container';
 import { resolveContract } from './contract';
 import { defaultRegistry } from './default-registry';
 import { createLogger } from './logger';
 import { type ClientOptions, resolveClientOptions } from './options';
+import { createTransport } from './transport';
 
 /**
  * Creates a client for calling services by proxy or by name, with no server of its own.
@@ -15,17 +15,19 @@ import { type ClientOptions, resolveClientOptions } from './options';
  */
 export function createClient(opts: ClientOptions = {}): Client {
   const o = resolveClientOptions(opts);
+  const log = createLogger(o.logger, 'rivet-client');
   const registry = o.endpoints !== undefined ? new StaticRegistry(o.endpoints) : (o.registry ?? defaultRegistry);
   return new Client({
     registry,
-    transport: new TcpTransport(),
+    transport: createTransport(undefined, o.tls, log, 'createClient options'),
     codec: o.codec,
     globalInterceptors: o.interceptors,
     resolveInterceptor: o.container ? containerInterceptorResolver(o.container) : plainInterceptorResolver,
     resolveContract,
-    logger: createLogger(o.logger, 'rivet-client'),
+    logger: log,
     maxFrameBytes: o.maxFrameBytes,
     connectTimeoutMs: o.connectTimeoutMs,
     defaultPolicy: o.policy,
+    keepalive: o.keepalive,
   });
 }

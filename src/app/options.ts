@@ -5,7 +5,9 @@ import { checkInterceptor, type InterceptorLike } from '../interceptors';
 import type { Registry } from '../discovery';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { CODEC_NAMES, type CodecName, DEFAULT_MAX_FRAME_BYTES } from '../protocol';
-import { bool, durationMs, oneOf, optionsObject, positiveInt, rejectUnknownKeys } from '../util';
+import type { ServerLimits } from '../server';
+import type { TlsClientOptions, TlsServerOptions } from '../transport';
+import { bool, durationMs, nonEmptyString, nonNegativeInt, oneOf, optionsObject, positiveInt, rejectUnknownKeys, stringRecord } from '../util';
 import type { LoggerInput } from './logger';
 import { checkClientPolicy, type ClientPolicy } from '../client';
 
@@ -28,6 +30,8 @@ export interface CommonOptions {
   connectTimeoutMs?: number;
   /** The default client policy of every proxy, the least specific layer (decorators and proxy policies override it). */
   policy?: ClientPolicy;
+  /** Pings on connections quiet for `intervalMs` (default 10000); no answer in `timeoutMs` (default 5000) closes them. `false` turns pings off. */
+  keepalive?: { intervalMs?: number; timeoutMs?: number } | false;
 }
 
 /** Options of createApp. */
@@ -40,6 +44,26 @@ export interface AppOptions extends CommonOptions {
   container?: Container;
   /** Send handler stack traces to callers in `details.stack` (off by default: they leak internals). */
   exposeErrorStack?: boolean;
+  /** Serve over TLS (mTLS with `requestCert: true`). */
+  tls?: TlsServerOptions;
+  /** TLS settings of the app's own client, for the services it calls. */
+  clientTls?: TlsClientOptions;
+  /** Connection limits; each is off unless set. */
+  limits?: ServerLimits;
+  /** What the registry is told about this app's instances. Default: the bound host and port, weight 1. */
+  advertise?: AdvertiseOptions;
+}
+
+/** What an app registers about itself. */
+export interface AdvertiseOptions {
+  /** The host clients dial (e.g. the pod IP when bound to 0.0.0.0). */
+  host: string;
+  /** The port clients dial, when it differs from the bound one (port mapping). */
+  port?: number;
+  /** Relative share of traffic for weighted balancing. Default 1. */
+  weight?: number;
+  zone?: string;
+  metadata?: Record<string, string>;
 }
 
 /** Options of createClient. */
@@ -48,11 +72,13 @@ export interface ClientOptions extends CommonOptions {
   endpoints?: Record<string, string[]>;
   /** A container to resolve interceptor classes with. */
   container?: Container;
+  /** Call servers over TLS. */
+  tls?: TlsClientOptions;
 }
 
-const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy'] as const;
-const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack'] as const;
-const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container'] as const;
+const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
+const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise'] as const;
+const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
 /** Common options, validated. */
 export interface ResolvedCommon {
@@ -63,6 +89,20 @@ export interface ResolvedCommon {
   maxFrameBytes: number;
   connectTimeoutMs: number;
   policy: ClientPolicy;
+  keepalive: { intervalMs: number; timeoutMs: number } | false;
+}
+
+/** Default keepalive: a ping after 10 s of quiet, 5 s to answer it. */
+export const DEFAULT_KEEPALIVE = Object.freeze({ intervalMs: 10_000, timeoutMs: 5_000 });
+
+function resolveKeepalive(name: string, value: unknown): { intervalMs: number; timeoutMs: number } | false {
+  if (value === false) return false;
+  const k = optionsObject(name, value);
+  rejectUnknownKeys(name, k, ['intervalMs', 'timeoutMs']);
+  return {
+    intervalMs: k.intervalMs === undefined ? DEFAULT_KEEPALIVE.intervalMs : durationMs(`${name}.intervalMs`, k.intervalMs, DEFAULT_KEEPALIVE.intervalMs),
+    timeoutMs: k.timeoutMs === undefined ? DEFAULT_KEEPALIVE.timeoutMs : durationMs(`${name}.timeoutMs`, k.timeoutMs, DEFAULT_KEEPALIVE.timeoutMs),
+  };
 }
 
 function resolveCommon(name: string, o: Record<string, unknown>): ResolvedCommon {
@@ -89,6 +129,7 @@ function resolveCommon(name: string, o: Record<string, unknown>): ResolvedCommon
     connectTimeoutMs:
       o.connectTimeoutMs === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : durationMs(`${name}.connectTimeoutMs`, o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
     policy: checkClientPolicy(o.policy ?? {}, `${name}.policy`),
+    keepalive: resolveKeepalive(`${name}.keepalive`, o.keepalive),
   };
 }
 
@@ -98,6 +139,35 @@ export interface ResolvedAppOptions extends ResolvedCommon {
   scan: string[];
   container: Container | undefined;
   exposeErrorStack: boolean;
+  tls: TlsServerOptions | undefined;
+  clientTls: TlsClientOptions | undefined;
+  limits: ServerLimits;
+  advertise: AdvertiseOptions | undefined;
+}
+
+function resolveLimits(name: string, value: unknown): ServerLimits {
+  const l = optionsObject(name, value);
+  rejectUnknownKeys(name, l, ['maxConnections', 'maxInFlightPerConnection', 'idleTimeoutMs']);
+  const out: ServerLimits = {};
+  if (l.maxConnections !== undefined) out.maxConnections = positiveInt(`${name}.maxConnections`, l.maxConnections);
+  if (l.maxInFlightPerConnection !== undefined) out.maxInFlightPerConnection = positiveInt(`${name}.maxInFlightPerConnection`, l.maxInFlightPerConnection);
+  if (l.idleTimeoutMs !== undefined) out.idleTimeoutMs = durationMs(`${name}.idleTimeoutMs`, l.idleTimeoutMs);
+  return out;
+}
+
+function resolveAdvertise(name: string, value: unknown): AdvertiseOptions | undefined {
+  if (value === undefined) return undefined;
+  const a = optionsObject(name, value);
+  rejectUnknownKeys(name, a, ['host', 'port', 'weight', 'zone', 'metadata']);
+  const out: AdvertiseOptions = { host: nonEmptyString(`${name}.host`, a.host) };
+  if (a.port !== undefined) {
+    out.port = positiveInt(`${name}.port`, a.port);
+    if (out.port > 65535) throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.port must be at most 65535, got ${out.port}.`);
+  }
+  if (a.weight !== undefined) out.weight = nonNegativeInt(`${name}.weight`, a.weight);
+  if (a.zone !== undefined) out.zone = nonEmptyString(`${name}.zone`, a.zone);
+  if (a.metadata !== undefined) out.metadata = stringRecord(`${name}.metadata`, a.metadata);
+  return out;
 }
 
 /** Validates createApp's options. Throws RivetConfigError naming the option and the fix. */
@@ -120,6 +190,10 @@ export function resolveAppOptions(input: unknown): ResolvedAppOptions {
     scan: scan as string[],
     container: o.container as Container | undefined,
     exposeErrorStack: o.exposeErrorStack === undefined ? false : bool('createApp options.exposeErrorStack', o.exposeErrorStack),
+    tls: o.tls as TlsServerOptions | undefined,
+    clientTls: o.clientTls as TlsClientOptions | undefined,
+    limits: resolveLimits('createApp options.limits', o.limits),
+    advertise: resolveAdvertise('createApp options.advertise', o.advertise),
   };
 }
 
@@ -127,6 +201,7 @@ export function resolveAppOptions(input: unknown): ResolvedAppOptions {
 export interface ResolvedClientOptions extends ResolvedCommon {
   endpoints: Record<string, string[]> | undefined;
   container: Container | undefined;
+  tls: TlsClientOptions | undefined;
 }
 
 /** Validates createClient's options. Throws RivetConfigError naming the option and the fix. */
@@ -140,6 +215,7 @@ export function resolveClientOptions(input: unknown): ResolvedClientOptions {
     ...resolveCommon('createClient options', o),
     endpoints: o.endpoints as Record<string, string[]> | undefined,
     container: o.container as Container | undefined,
+    tls: o.tls as TlsClientOptions | undefined,
   };
 }
 

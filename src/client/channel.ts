@@ -16,7 +16,7 @@ import {
   PROTOCOL_VERSION,
   type ServiceDescriptor,
 } from '../protocol';
-import type { Connection, Transport } from '../transport';
+import { type Connection, describeTlsError, type Transport } from '../transport';
 import { jitteredBackoffMs } from '../util';
 import type { ClientCall } from './client-call';
 
@@ -39,6 +39,8 @@ export interface ChannelOptions {
   /** How long connect plus handshake may take. */
   connectTimeoutMs: number;
   logger: Logger;
+  /** Pings on quiet connections, to find dead servers; false turns them off. */
+  keepalive: { intervalMs: number; timeoutMs: number } | false;
 }
 
 type LifeState = 'idle' | 'connecting' | 'ready' | 'draining' | 'closed';
@@ -79,6 +81,7 @@ export class Channel {
   private retryAt = 0;
   private closedPromise: Promise<void> | null = null;
   private ewma = 0;
+  private drainOnReady = false;
   private ewmaAt = 0;
   private readonly log: Logger;
   /** What the server advertised in its handshake, per service. */
@@ -203,8 +206,7 @@ export class Channel {
       try {
         conn = await this.opts.transport.connect(this.host, this.port, { signal: timeout });
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        throw notProcessed(`cannot connect to ${this.address}: ${code ?? (err as Error).message}`, ErrorReason.CONNECT_FAILED, err);
+        throw connectError(this.address, err);
       }
       if ((this.life as LifeState) === 'closed') {
         conn.destroy();
@@ -230,9 +232,12 @@ export class Channel {
         ),
       );
       await abortable(agreed, timeout, () => notProcessed(`handshake with ${this.address} timed out`, ErrorReason.HANDSHAKE_FAILED));
-      this.life = 'ready';
+      this.life = this.drainOnReady ? 'draining' : 'ready';
+      this.drainOnReady = false;
       this.failures = 0;
       this.retryAt = 0;
+      const ka = this.opts.keepalive;
+      if (ka !== false) conn.watchLiveness({ keepaliveIntervalMs: ka.intervalMs, keepaliveTimeoutMs: ka.timeoutMs });
     } catch (err) {
       this.handshake = null;
       if (this.conn !== null) {
@@ -288,6 +293,8 @@ export class Channel {
       case FrameType.PONG:
         return;
       case FrameType.DRAIN:
+        // HELLO_ACK and DRAIN can arrive together, before connect() has marked the channel ready.
+        if (this.life === 'connecting') this.drainOnReady = true;
         if (this.life === 'ready') {
           this.life = 'draining';
           this.log.debug('server is draining');
@@ -341,7 +348,13 @@ export class Channel {
     if (conn !== this.conn) return;
     this.conn = null;
     if (this.handshake !== null) {
-      this.handshake.reject(notProcessed(`connection to ${this.address} closed during the handshake${reason ? `: ${reason}` : ''}`, ErrorReason.HANDSHAKE_FAILED));
+      // Under TLS 1.3 a server refusing our certificate closes the connection after it opened.
+      const tls = reason === undefined ? undefined : describeTlsError(reason);
+      this.handshake.reject(
+        tls !== undefined
+          ? new RpcError('UNAVAILABLE', `TLS refused by ${this.address}: ${reason}`, { reason: ErrorReason.TLS, tls }, { notProcessed: true })
+          : notProcessed(`connection to ${this.address} closed during the handshake${reason ? `: ${reason}` : ''}`, ErrorReason.HANDSHAKE_FAILED),
+      );
       this.handshake = null;
     }
     if (this.life !== 'closed' && this.life !== 'connecting') this.life = 'idle';
@@ -360,6 +373,16 @@ export class Channel {
       p.reject(new RpcError(err.code, err.message, err.details));
     }
   }
+}
+
+/** A failed connect as an RpcError; a TLS failure says why in `details.tls` (expired, unknown-ca, ...). */
+function connectError(address: string, err: unknown): RpcError {
+  const tls = describeTlsError(err);
+  if (tls !== undefined) {
+    return new RpcError('UNAVAILABLE', `TLS handshake with ${address} failed: ${(err as Error).message}`, { reason: ErrorReason.TLS, tls }, { notProcessed: true, cause: err });
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  return notProcessed(`cannot connect to ${address}: ${code ?? (err as Error).message}`, ErrorReason.CONNECT_FAILED, err);
 }
 
 function notProcessed(message: string, reason: ErrorReason, cause?: unknown): RpcError {

@@ -43,6 +43,8 @@ export interface ClientDeps {
   connectTimeoutMs: number;
   /** The app-wide default policy, the least specific layer. */
   defaultPolicy: ClientPolicy;
+  /** Pings on quiet connections; false turns them off. */
+  keepalive: { intervalMs: number; timeoutMs: number } | false;
 }
 
 /** One method's ready chain and the facts a call needs, built once and cached. */
@@ -108,6 +110,7 @@ export class Client extends EventEmitter<ClientEvents> {
       maxFrameBytes: deps.maxFrameBytes,
       connectTimeoutMs: deps.connectTimeoutMs,
       logger: deps.logger,
+      keepalive: deps.keepalive,
     });
     this.cache = new InstanceCache(deps.registry, () => {});
     this.globalMiddlewares = deps.globalInterceptors.map((i) => toMiddleware(deps.resolveInterceptor(i)));

@@ -39,6 +39,8 @@ export const ErrorReason = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** The TLS handshake failed; `details.tls` says why (expired, unknown-ca, hostname-mismatch, ...). */
   TLS: 'TLS',
+  /** The connection already has the server's maximum of calls in flight; the call was not run. */
+  TOO_MANY_IN_FLIGHT: 'TOO_MANY_IN_FLIGHT',
   /** A value could not be encoded by the codec. */
   ENCODE_FAILED: 'ENCODE_FAILED',
 } as const;

@@ -27,6 +27,9 @@ export interface ServerConnectionOptions {
   maxFrameBytes: number;
   exposeErrorStack: boolean;
   logger: Logger;
+  maxInFlightPerConnection: number | undefined;
+  /** Keepalive and idle settings; `isBusy` is added per connection. */
+  liveness: { keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number; idleTimeoutMs?: number };
 }
 
 // The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days).
@@ -73,6 +76,7 @@ export class ServerConnection {
       onFrame: (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
       onClose: (reason) => this.onClose(reason),
     });
+    conn.watchLiveness({ ...opts.liveness, isBusy: () => this.inFlight.size > 0 });
   }
 
   /** True once the handshake agreed a codec: the peer is a Rivet client, which heeds DRAIN. */
@@ -183,6 +187,17 @@ export class ServerConnection {
     const entry = this.opts.dispatcher.lookup(req.service, req.method);
     if (entry === undefined) {
       this.sendError(id, 'UNIMPLEMENTED', `${req.service}.${req.method} is not a remotely callable method`, { reason: ErrorReason.UNKNOWN_METHOD }, 0);
+      return;
+    }
+    const maxInFlight = this.opts.maxInFlightPerConnection;
+    if (maxInFlight !== undefined && this.inFlight.size >= maxInFlight) {
+      this.sendError(
+        id,
+        'RESOURCE_EXHAUSTED',
+        `more than ${maxInFlight} calls in flight on this connection`,
+        { reason: ErrorReason.TOO_MANY_IN_FLIGHT },
+        FrameFlags.NOT_PROCESSED,
+      );
       return;
     }
     if (this.inFlight.has(id)) {

@@ -24,6 +24,20 @@ export interface ServerOptions {
   maxFrameBytes: number;
   exposeErrorStack: boolean;
   logger: Logger;
+  /** Connection limits; unset fields are off. */
+  limits: ServerLimits;
+  /** Pings on quiet connections, to find dead clients. */
+  keepalive: { intervalMs: number; timeoutMs: number } | false;
+}
+
+/** Limits a server enforces per process and per connection. */
+export interface ServerLimits {
+  /** Connections beyond this are closed at once, with a logged reason. */
+  maxConnections?: number;
+  /** Calls in flight on one connection beyond this are answered RESOURCE_EXHAUSTED, not run. */
+  maxInFlightPerConnection?: number;
+  /** A connection with no call in flight and nothing received for this long is closed. */
+  idleTimeoutMs?: number;
 }
 
 /**
@@ -46,6 +60,12 @@ export class Server {
       maxFrameBytes: opts.maxFrameBytes,
       exposeErrorStack: opts.exposeErrorStack,
       logger: opts.logger,
+      maxInFlightPerConnection: opts.limits.maxInFlightPerConnection,
+      liveness: {
+        keepaliveIntervalMs: opts.keepalive === false ? undefined : opts.keepalive.intervalMs,
+        keepaliveTimeoutMs: opts.keepalive === false ? undefined : opts.keepalive.timeoutMs,
+        idleTimeoutMs: opts.limits.idleTimeoutMs,
+      },
     };
   }
 
@@ -86,6 +106,12 @@ export class Server {
   private accept(conn: Connection): void {
     if (this.closing !== null) {
       conn.destroy('server is closing');
+      return;
+    }
+    const max = this.opts.limits.maxConnections;
+    if (max !== undefined && this.connections.size >= max) {
+      this.opts.logger.warn({ peer: conn.remoteAddress, maxConnections: max }, 'refusing connection: maxConnections reached');
+      conn.destroy('maxConnections reached');
       return;
     }
     this.connections.add(new ServerConnection(conn, this.connectionOptions, (sc) => this.connections.delete(sc)));

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { FrameDecoder, type FrameDecodeError, MAX_HANDSHAKE_FRAME_BYTES } from '../protocol';
+import { Liveness, type LivenessOptions } from './liveness';
 import { Outbox } from './outbox';
 import type { CertificateIdentity, Connection, ConnectionEvents } from './transport';
 
@@ -18,6 +19,7 @@ export class StreamConnection implements Connection {
   private closeReason: string | undefined;
   private ended = false;
   private reading = false;
+  private liveness: Liveness | null = null;
 
   constructor(
     private readonly stream: Duplex,
@@ -54,9 +56,17 @@ export class StreamConnection implements Connection {
     this.events = events;
     if (first) {
       this.reading = true;
-      this.stream.on('data', (chunk: Buffer) => this.decoder.push(chunk));
+      this.stream.on('data', (chunk: Buffer) => {
+        this.liveness?.onRead();
+        this.decoder.push(chunk);
+      });
       this.stream.resume();
     }
+  }
+
+  watchLiveness(opts: LivenessOptions): void {
+    this.liveness?.stop();
+    if (!this.isClosed) this.liveness = new Liveness(this, opts);
   }
 
   setMaxIncomingFrameBytes(bytes: number): void {
@@ -89,6 +99,7 @@ export class StreamConnection implements Connection {
   private finish(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.liveness?.stop();
     this.outbox.clear();
     const events = this.events;
     this.events = null;

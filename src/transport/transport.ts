@@ -1,3 +1,4 @@
+import type { LivenessOptions } from './liveness';
 import type { FrameHandler } from '../protocol';
 
 /** The verified subject of a peer's TLS certificate (structurally the same as call/'s PeerIdentity). */
@@ -33,6 +34,8 @@ export interface Connection {
   readonly closed: boolean;
   /** Sets (or replaces) the receiver of frames and close. Bytes that arrive before the first attach wait in the socket. */
   attach(events: ConnectionEvents): void;
+  /** Starts (or replaces) keepalive pings and idle closing; see LivenessOptions. */
+  watchLiveness(opts: LivenessOptions): void;
   /** The largest incoming payload accepted; larger frames close the connection. */
   setMaxIncomingFrameBytes(bytes: number): void;
   /** Queues an encoded frame (see encodeFrame). Never throws; dropped when closed. */

@@ -51,6 +51,8 @@ class FakeConnection implements Connection {
     this.maxIncomingFrameBytes = bytes;
   }
 
+  watchLiveness(): void {}
+
   send(frame: Buffer | readonly Buffer[]): void {
     if (this.closed || this.ended) return;
     for (const part of Buffer.isBuffer(frame) ? [frame] : frame) this.decoder.push(part);
