@@ -6,7 +6,7 @@ export type { AppOptions, ClientOptions, CommonOptions, CloseOptions, LoggerInpu
 export { Service, Method, RemoteService, UseInterceptors, Retry, CircuitBreaker, Timeout, Fallback, Hedge, Bulkhead, RateLimit } from './decorators';
 export type { ServiceOptions, MethodOptions } from './decorators';
 export { Client, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS, DEFAULT_HEDGE_ATTEMPTS } from './client';
-export type { CallOptions, ClientPolicy, MethodPolicy, HedgePolicy, ClientStats, ClientEvents, Remote, Class } from './client';
+export type { CallOptions, ClientPolicy, MethodPolicy, HedgePolicy, OutlierDetectionPolicy, ClientStats, ClientEvents, Remote, Class } from './client';
 export {
   DEFAULT_MAX_ATTEMPTS,
   MAX_ATTEMPTS_CAP,

@@ -101,6 +101,12 @@ export class Channel {
     return this.ewma;
   }
 
+  /** Milliseconds until a channel in reconnect backoff may connect again (0 when it may now). */
+  get retryInMs(): number {
+    const left = this.retryAt - Date.now();
+    return left > 0 ? left : 0;
+  }
+
   /** Calls sent and not yet answered. */
   get inFlight(): number {
     return this.pending.size;

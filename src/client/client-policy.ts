@@ -10,7 +10,9 @@ import {
   resolveRetryPolicy,
   type RetryPolicy,
 } from '../resilience';
+import { validRange } from 'semver';
 import { bool, durationMs, optionsObject, positiveInt, rejectUnknownKeys } from '../util';
+import { type OutlierDetectionPolicy, resolveOutlierDetection } from './outlier-detector';
 
 /** Hedged calls: when no reply came after `delayMs`, another attempt goes to another endpoint. Idempotent methods only. */
 export interface HedgePolicy {
@@ -60,6 +62,12 @@ export interface ClientPolicy {
   bulkhead?: BulkheadPolicy;
   /** The value to return when a call fails after retries and breaker gave up. */
   fallback?: Fallback;
+  /** Eject endpoints that keep failing, for a growing while (on by default); `false` turns it off. */
+  outlierDetection?: false | OutlierDetectionPolicy;
+  /** Wait (within the deadline) for an endpoint to become ready instead of failing fast. Default false. */
+  waitForReady?: boolean;
+  /** Only call instances whose `@Service` version satisfies this semver range (e.g. '^2.1.0'). */
+  version?: string;
 }
 
 /** A validated hedge policy. */
@@ -72,7 +80,7 @@ export interface ResolvedHedgePolicy {
 export const DEFAULT_HEDGE_ATTEMPTS = 2;
 const MAX_HEDGE_ATTEMPTS = 5;
 
-const POLICY_KEYS = ['timeoutMs', 'interceptors', 'methods', 'balancer', 'retry', 'breaker', 'hedge', 'bulkhead', 'fallback'] as const;
+const POLICY_KEYS = ['timeoutMs', 'interceptors', 'methods', 'balancer', 'retry', 'breaker', 'hedge', 'bulkhead', 'fallback', 'outlierDetection', 'waitForReady', 'version'] as const;
 const METHOD_KEYS = ['timeoutMs', 'idempotent', 'interceptors', 'retry', 'hedge', 'fallback'] as const;
 
 function interceptorList(name: string, value: unknown): InterceptorLike[] {
@@ -117,6 +125,11 @@ export function checkClientPolicy(input: unknown, name = 'ClientPolicy'): Client
   if (p.hedge !== undefined && p.hedge !== false) resolveHedgePolicy(p.hedge, `${name}.hedge`);
   if (p.bulkhead !== undefined) resolveBulkheadPolicy(p.bulkhead, `${name}.bulkhead`);
   checkFallback(`${name}.fallback`, p.fallback);
+  if (p.outlierDetection !== undefined && p.outlierDetection !== false) resolveOutlierDetection(p.outlierDetection, `${name}.outlierDetection`);
+  if (p.waitForReady !== undefined) bool(`${name}.waitForReady`, p.waitForReady);
+  if (p.version !== undefined && (typeof p.version !== 'string' || validRange(p.version) === null)) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.version must be a semver range such as '^2.1.0' or '>=1.4 <3', got ${JSON.stringify(p.version)}.`);
+  }
   for (const [method, raw] of Object.entries(optionsObject(`${name}.methods`, p.methods))) {
     const mName = `${name}.methods.${method}`;
     const m = optionsObject(mName, raw);

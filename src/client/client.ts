@@ -16,6 +16,7 @@ import { checkClientPolicy, type ClientPolicy } from './client-policy';
 import type { ClientStats } from './client-stats';
 import { resolveMethodPolicy, resolveTargetPolicy, type ResolvedTargetPolicy } from './method-policy';
 import type { Class, ContractResolver, Remote, ServiceContract } from './remote';
+import { OutlierDetector } from './outlier-detector';
 import { createRemoteProxy } from './remote-proxy';
 import { TargetRouter } from './target-router';
 
@@ -112,7 +113,7 @@ export class Client extends EventEmitter<ClientEvents> {
       logger: deps.logger,
       keepalive: deps.keepalive,
     });
-    this.cache = new InstanceCache(deps.registry, () => {});
+    this.cache = new InstanceCache(deps.registry);
     this.globalMiddlewares = deps.globalInterceptors.map((i) => toMiddleware(deps.resolveInterceptor(i)));
   }
 
@@ -194,7 +195,17 @@ export class Client extends EventEmitter<ClientEvents> {
     const resolved = resolveTargetPolicy(service, contract, this.defaultPolicy, checked);
     const breakers = resolved.breaker === false ? null : new Breakers(resolved.breaker, { onStateChange: this.onBreakerChange });
     // One balancer per proxy and target: built-in balancers keep per-target state.
-    const router = new TargetRouter(service, this.cache, this.pool, createBalancer(checked.balancer ?? this.defaultPolicy.balancer), breakers);
+    const outliers =
+      resolved.outliers === false
+        ? null
+        : new OutlierDetector(resolved.outliers, (e, forMs) => this.deps.logger.warn({ service, peer: e.address, forMs }, 'ejecting endpoint: consecutive failures'));
+    const router = new TargetRouter(service, this.cache, this.pool, createBalancer(checked.balancer ?? this.defaultPolicy.balancer), {
+      breakers,
+      outliers,
+      versionRange: resolved.versionRange,
+      waitForReady: resolved.waitForReady,
+      logger: this.deps.logger,
+    });
     const middlewares = (checked.interceptors ?? []).map((i) => toMiddleware(this.deps.resolveInterceptor(i)));
     const bulkhead = resolved.bulkhead === undefined ? undefined : new Bulkhead(resolved.bulkhead, service);
     const t = new Target(service, checked, resolved, contract, router, middlewares, bulkhead, new RetryBudget(resolved.retry.budget), breakers);

@@ -16,7 +16,12 @@ export class Endpoint implements EndpointView {
   calls = 0;
   /** Attempts that failed in a way that counts against the endpoint. */
   failures = 0;
-  ejected = false;
+  /** Failures in a row, for outlier detection. */
+  consecutiveFailures = 0;
+  /** How often outlier detection ejected it; each ejection lasts longer. */
+  ejections = 0;
+  /** Ejected until this time (performance.now() clock); 0 when never ejected. */
+  ejectedUntil = 0;
 
   constructor(
     readonly instance: Instance,
@@ -39,8 +44,23 @@ export class Endpoint implements EndpointView {
     return this.channel.ewmaMs;
   }
 
+  get ejected(): boolean {
+    return this.ejectedUntil !== 0 && this.ejectedUntil > performance.now();
+  }
+
   get breaker(): BreakerState {
     return this.circuit === null ? 'closed' : this.circuit.state;
+  }
+
+  /** The same endpoint for an updated instance record (a new weight, say), keeping its counters. */
+  withInstance(instance: Instance): Endpoint {
+    const e = new Endpoint(instance, this.address, this.channel, this.circuit);
+    e.calls = this.calls;
+    e.failures = this.failures;
+    e.consecutiveFailures = this.consecutiveFailures;
+    e.ejections = this.ejections;
+    e.ejectedUntil = this.ejectedUntil;
+    return e;
   }
 
   /** True when a call sent now could go out (or start a connection). */

@@ -14,6 +14,7 @@ import {
 } from '../resilience';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { type ClientPolicy, type HedgePolicy, type ResolvedHedgePolicy, resolveHedgePolicy } from './client-policy';
+import { type OutlierDetectionPolicy, resolveOutlierDetection, type ResolvedOutlierDetectionPolicy } from './outlier-detector';
 import type { ServiceContract } from './remote';
 
 /** What one method's chain is built from. */
@@ -33,6 +34,9 @@ export interface ResolvedTargetPolicy {
   readonly bulkhead: ResolvedBulkheadPolicy | undefined;
   /** The retry policy at target level; its budget is the target's. */
   readonly retry: ResolvedRetryPolicy;
+  readonly outliers: ResolvedOutlierDetectionPolicy | false;
+  readonly waitForReady: boolean;
+  readonly versionRange: string | null;
 }
 
 const RETRY_OFF = Object.freeze({ maxAttempts: 1 });
@@ -50,10 +54,14 @@ export function resolveTargetPolicy(service: string, contract: ServiceContract |
   const breaker = mergePolicies<BreakerPolicy>(appDefault.breaker, contract?.policy?.breaker, proxy.breaker);
   const bulkhead = mergePolicies<BulkheadPolicy>(appDefault.bulkhead, proxy.bulkhead);
   const retry = mergePolicies<RetryPolicy>(retryLayer(appDefault.retry), retryLayer(contract?.policy?.retry), retryLayer(proxy.retry));
+  const outliers = mergePolicies<OutlierDetectionPolicy>(appDefault.outlierDetection, proxy.outlierDetection);
   return Object.freeze({
     breaker: breaker === false ? false : resolveBreakerPolicy(breaker, `${name}: breaker`),
     bulkhead: bulkhead === false || Object.keys(bulkhead).length === 0 ? undefined : resolveBulkheadPolicy(bulkhead, `${name}: bulkhead`),
     retry: resolveRetryPolicy(retry === false ? RETRY_OFF : retry, `${name}: retry`),
+    outliers: outliers === false ? false : resolveOutlierDetection(outliers, `${name}: outlierDetection`),
+    waitForReady: proxy.waitForReady ?? appDefault.waitForReady ?? false,
+    versionRange: proxy.version ?? appDefault.version ?? null,
   });
 }
 

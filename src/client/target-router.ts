@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+import { satisfies } from 'semver';
 import type { Balancer } from '../balancer';
 import { type Instance, type InstanceCache, instanceAddress } from '../discovery';
 import { ErrorReason, isRpcError, RpcError } from '../errors';
@@ -5,6 +7,7 @@ import { type Breakers, breakerKey, countsAgainstEndpoint } from '../resilience'
 import type { ChannelPool } from './channel-pool';
 import type { ClientCall } from './client-call';
 import { Endpoint } from './endpoint';
+import type { OutlierDetector } from './outlier-detector';
 
 // The breaker's action: send the attempt on the endpoint the router picked for it. One function
 // for every call, so firing through a breaker allocates no closure.
@@ -12,6 +15,21 @@ function sendToPickedEndpoint(ctx: unknown): Promise<unknown> {
   const call = ctx as ClientCall;
   return (call.endpoint as Endpoint).channel.call(call);
 }
+
+/** What a router does beyond resolve, pick and send; each part is off when null or false. */
+export interface RouterOptions {
+  breakers: Breakers | null;
+  outliers: OutlierDetector | null;
+  /** Only instances whose version satisfies this semver range. */
+  versionRange: string | null;
+  /** Wait (within the deadline) for an endpoint instead of failing fast. */
+  waitForReady: boolean;
+  logger: Logger;
+}
+
+// With waitForReady, how long to wait at most before looking again when nothing signals a change
+// (an endpoint coming out of drain or ejection signals nothing).
+const READY_RECHECK_MS = 100;
 
 /**
  * The bottom of one proxy's pipeline for one target service: resolve (from the instance cache,
@@ -27,7 +45,7 @@ export class TargetRouter {
     private readonly cache: InstanceCache,
     private readonly pool: ChannelPool,
     private readonly balancer: Balancer,
-    private readonly breakers: Breakers | null,
+    private readonly opts: RouterOptions,
   ) {}
 
   /** The current endpoints with their live stats. */
@@ -59,35 +77,49 @@ export class TargetRouter {
   /** Reuses endpoints (and their breakers) of instances that stay; drops the breakers of those that left. */
   private rebuild(instances: readonly Instance[]): void {
     const previous = new Map(this.endpoints.map((e) => [e.address, e]));
-    this.endpoints = instances.map((instance) => {
+    const breakers = this.opts.breakers;
+    const range = this.opts.versionRange;
+    const wanted = range === null ? instances : instances.filter((i) => i.version !== undefined && satisfies(i.version, range));
+    this.endpoints = wanted.map((instance) => {
       const address = instanceAddress(instance);
       const kept = previous.get(address);
       if (kept !== undefined) {
         previous.delete(address);
         if (kept.instance === instance) return kept;
-        return new Endpoint(instance, address, kept.channel, kept.circuit);
+        return kept.withInstance(instance);
       }
-      const circuit = this.breakers === null ? null : this.breakers.get(breakerKey(address, this.service), address, this.service);
+      const circuit = breakers === null ? null : breakers.get(breakerKey(address, this.service), address, this.service);
       return new Endpoint(instance, address, this.pool.channelFor(instance), circuit);
     });
-    if (this.breakers !== null) for (const gone of previous.keys()) this.breakers.delete(breakerKey(gone, this.service));
+    if (breakers !== null) for (const gone of previous.keys()) breakers.delete(breakerKey(gone, this.service));
     this.builtFrom = instances;
   }
 
   private async attempt(ctx: ClientCall): Promise<unknown> {
-    const endpoints = this.endpoints;
-    const candidates = this.candidates(endpoints, ctx.failedEndpoints);
-    const picked = candidates.length > 0 ? (this.balancer.pick(candidates, ctx) as Endpoint | undefined) : undefined;
-    if (picked === undefined) throw this.noEndpoint(ctx, endpoints);
+    let picked = this.pick(ctx);
+    while (picked === undefined) {
+      if (!this.opts.waitForReady) throw this.noEndpoint(ctx, this.endpoints);
+      await this.waitForChange(ctx.signal);
+      const instances = this.cache.peek(this.service);
+      if (instances !== undefined && instances !== this.builtFrom) this.rebuild(instances);
+      picked = this.pick(ctx);
+    }
     ctx.peer = picked.peer;
     ctx.endpoint = picked;
     picked.calls++;
     const started = performance.now();
     try {
-      return await (picked.circuit === null ? picked.channel.call(ctx) : picked.circuit.fire(sendToPickedEndpoint, ctx));
+      const value = await (picked.circuit === null ? picked.channel.call(ctx) : picked.circuit.fire(sendToPickedEndpoint, ctx));
+      this.opts.outliers?.onSuccess(picked);
+      return value;
     } catch (err) {
       const code = isRpcError(err) ? err.code : 'UNKNOWN';
-      if (countsAgainstEndpoint(err)) picked.failures++;
+      if (countsAgainstEndpoint(err)) {
+        picked.failures++;
+        this.opts.outliers?.onFailure(picked, this.endpoints);
+      } else {
+        this.opts.outliers?.onSuccess(picked);
+      }
       ctx.attempts.push({ endpoint: picked.address, code, ms: Math.round((performance.now() - started) * 1000) / 1000 });
       (ctx.failedEndpoints ??= []).push(picked.address);
       throw err;
@@ -96,11 +128,43 @@ export class TargetRouter {
     }
   }
 
+  private pick(ctx: ClientCall): Endpoint | undefined {
+    const candidates = this.candidates(this.endpoints, ctx.failedEndpoints);
+    return candidates.length > 0 ? (this.balancer.pick(candidates, ctx) as Endpoint | undefined) : undefined;
+  }
+
+  /**
+   * With waitForReady and nothing to pick: waits for the registry to change the set, for the
+   * first endpoint in reconnect backoff to be due, or a short recheck, whichever comes first.
+   * Rejects with the call's abort reason (its deadline) when that comes first.
+   */
+  private waitForChange(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    let waitMs = READY_RECHECK_MS;
+    for (const e of this.endpoints) if (e.state === 'backoff') waitMs = Math.min(waitMs, e.channel.retryInMs + 1);
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        signal.removeEventListener('abort', aborted);
+        resolve();
+      };
+      const aborted = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        reject(signal.reason);
+      };
+      const timer = setTimeout(done, waitMs);
+      const unsubscribe = this.cache.onChange(this.service, done);
+      signal.addEventListener('abort', aborted, { once: true });
+    });
+  }
+
   private noEndpoint(ctx: ClientCall, endpoints: readonly Endpoint[]): RpcError {
     let e: RpcError;
     if (endpoints.length === 0) {
       e = new RpcError('UNAVAILABLE', `no instance of "${this.service}" is known`, { reason: ErrorReason.NO_INSTANCES }, { notProcessed: true });
-    } else if (endpoints.some((ep) => ep.usable) && endpoints.every((ep) => !ep.usable || ep.breaker === 'open')) {
+    } else if (endpoints.some((ep) => ep.usable) && endpoints.every((ep) => !ep.usable || ep.ejected || ep.breaker === 'open') && endpoints.some((ep) => ep.breaker === 'open')) {
       // Failing fast without touching the network is the point of an open breaker.
       e = new RpcError('UNAVAILABLE', `every endpoint of "${this.service}" has an open circuit breaker`, { reason: ErrorReason.BREAKER_OPEN, breaker: 'open' }, { notProcessed: true });
     } else {

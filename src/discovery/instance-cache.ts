@@ -9,13 +9,14 @@ export class InstanceCache {
   private readonly sets = new Map<string, Instance[]>();
   private readonly loading = new Map<string, Promise<Instance[]>>();
   private readonly unwatch: Array<() => void> = [];
+  private readonly listeners = new Map<string, Set<() => void>>();
 
   /**
    * @param onChange called with the complete set whenever a followed service changes.
    */
   constructor(
     private readonly registry: Registry,
-    private readonly onChange: (service: string, instances: Instance[]) => void,
+    private readonly notifyChange: (service: string, instances: Instance[]) => void = () => {},
   ) {}
 
   /** The cached set, or undefined when the service was never resolved. */
@@ -35,12 +36,27 @@ export class InstanceCache {
     return pending;
   }
 
+  /** Calls `listener` after every change of a followed service's set; returns an unsubscribe function. */
+  onChange(service: string, listener: () => void): () => void {
+    let set = this.listeners.get(service);
+    if (set === undefined) this.listeners.set(service, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
   /** Stops following every service. */
   close(): void {
+    this.listeners.clear();
     for (const u of this.unwatch) u();
     this.unwatch.length = 0;
     this.sets.clear();
     this.loading.clear();
+  }
+
+  private changed(service: string, list: Instance[]): void {
+    this.notifyChange(service, list);
+    const set = this.listeners.get(service);
+    if (set !== undefined) for (const l of [...set]) l();
   }
 
   private async start(service: string): Promise<Instance[]> {
@@ -51,7 +67,7 @@ export class InstanceCache {
         latest = list;
         if (this.sets.has(service)) {
           this.sets.set(service, list);
-          this.onChange(service, list);
+          this.changed(service, list);
         }
       }),
     );
@@ -59,7 +75,7 @@ export class InstanceCache {
       const resolved = await this.registry.resolve(service);
       const list = latest ?? resolved;
       this.sets.set(service, list);
-      this.onChange(service, list);
+      this.changed(service, list);
       return list;
     } finally {
       this.loading.delete(service);

@@ -130,7 +130,7 @@ function open(): { conn: FakeConnection; sc: ServerConnection } {
   opened.push(conn);
   const sc = new ServerConnection(
     conn,
-    { dispatcher: dispatcher(), allowedCodecs: ['msgpack', 'json'], maxFrameBytes: SERVER_LIMIT_BYTES, exposeErrorStack: false, logger: pino({ level: 'silent' }) },
+    { dispatcher: dispatcher(), allowedCodecs: ['msgpack', 'json'], maxFrameBytes: SERVER_LIMIT_BYTES, exposeErrorStack: false, logger: pino({ level: 'silent' }), maxInFlightPerConnection: undefined, liveness: {} },
     () => {},
   );
   return { conn, sc };
