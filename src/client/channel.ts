@@ -18,7 +18,7 @@ import {
 } from '../protocol';
 import { type Connection, describeTlsError, type Transport } from '../transport';
 import { jitteredBackoffMs } from '../util';
-import type { ClientCall } from './client-call';
+import type { AbortWatcher, ClientCall } from './client-call';
 
 /** First reconnect delay after a failed connect: 100 ms, doubling up to RECONNECT_MAX_MS. */
 export const RECONNECT_INITIAL_MS = 100;
@@ -47,18 +47,18 @@ type LifeState = 'idle' | 'connecting' | 'ready' | 'draining' | 'closed';
 
 const ABORT_LISTENER_OPTIONS = { once: true } as const;
 
-/** One call waiting for its reply; its own abort listener. */
-class Pending {
+/** One call waiting for its reply; told by its call when the call aborts. */
+class Pending implements AbortWatcher {
   constructor(
     readonly channel: Channel,
     readonly id: number,
     readonly resolve: (value: unknown) => void,
     readonly reject: (err: RpcError) => void,
-    readonly signal: AbortSignal,
+    readonly call: ClientCall,
     readonly sentAt: number,
   ) {}
 
-  handleEvent(): void {
+  onCallAborted(): void {
     this.channel.cancel(this);
   }
 }
@@ -138,7 +138,7 @@ export class Channel {
   cancel(p: Pending): void {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
-    const reason = asRpcError(p.signal.reason);
+    const reason = asRpcError(p.call.abortReason);
     // A call out of time needs no cancel frame: the server holds the same deadline and aborts the
     // handler itself with DEADLINE_EXCEEDED, where a cancel frame racing it would say CANCELLED.
     if (reason.code !== 'DEADLINE_EXCEEDED') this.conn?.send(encodeFrame(FrameType.CANCEL, 0, p.id));
@@ -155,14 +155,13 @@ export class Channel {
       }
       this.connecting = this.connect();
     }
-    await abortable(this.connecting as Promise<void>, ctx.signal);
+    await abortable(this.connecting as Promise<void>, ctx.signal); // connecting is rare: a real signal is fine
     if (this.life !== 'ready') throw notProcessed(`${this.address} is not ready`, ErrorReason.NO_READY_ENDPOINT);
     return this.send(ctx);
   }
 
   private send(ctx: ClientCall): Promise<unknown> {
-    const signal = ctx.signal;
-    if (signal.aborted) return Promise.reject(asRpcError(signal.reason));
+    if (ctx.abortReason !== undefined) return Promise.reject(ctx.abortReason);
     const timeoutMs = ctx.deadline === undefined ? 0 : remainingMs(ctx.deadline, Date.now());
     if (ctx.deadline !== undefined && timeoutMs === 0) {
       return Promise.reject(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded before the call was sent', { reason: ErrorReason.DEADLINE }, { notProcessed: true }));
@@ -189,9 +188,9 @@ export class Channel {
     const id = this.nextId();
     const conn = this.conn as Connection;
     return new Promise((resolve, reject) => {
-      const p = new Pending(this, id, resolve, reject, signal, performance.now());
+      const p = new Pending(this, id, resolve, reject, ctx, performance.now());
       this.pending.set(id, p);
-      signal.addEventListener('abort', p, ABORT_LISTENER_OPTIONS);
+      ctx.watcher = p;
       conn.send(encodeFrame(FrameType.REQUEST, 0, id, payload));
     });
   }
@@ -270,7 +269,7 @@ export class Channel {
         const p = this.pending.get(id);
         if (p === undefined) return; // cancelled or timed out: the reply has no one to go to
         this.pending.delete(id);
-        p.signal.removeEventListener('abort', p);
+        if (p.call.watcher === p) p.call.watcher = null;
         this.recordLatency(performance.now() - p.sentAt);
         const codec = this.codec as Codec;
         if (type === FrameType.RESPONSE) {
@@ -375,7 +374,7 @@ export class Channel {
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) {
-      p.signal.removeEventListener('abort', p);
+      if (p.call.watcher === p) p.call.watcher = null;
       p.reject(new RpcError(err.code, err.message, err.details));
     }
   }

@@ -3,28 +3,38 @@ import { ErrorReason, RpcError, type AttemptRecord } from '../errors';
 import type { Channel } from './channel';
 import type { Endpoint } from './endpoint';
 
-const ONCE = { once: true } as const;
+/** Told when a call is aborted; the channel's pending entry of the attempt in flight. */
+export interface AbortWatcher {
+  onCallAborted(): void;
+}
 
 /**
  * The client's CallContext: the public fields plus what the client stages share for one call.
  * A class, so every call's context has the same shape; it is its own abort listener
  * (`handleEvent`), so linking a caller's or parent's signal allocates no closure.
+ *
+ * Abort is tracked here, not in an AbortController: making one per call cost more than the rest of
+ * the client together. The controller (and so `signal`) is made only when something reads
+ * `signal`; stages use `abort()`, `aborted` and `abortReason`.
  */
 export class ClientCall implements CallContext {
   readonly side = 'client' as const;
-  signal: AbortSignal;
   peer: Peer | undefined = undefined;
   principal: unknown = undefined;
-  /** Aborted by the deadline stage, the caller's signal, the parent call's signal, or a hedge that lost. */
-  readonly controller: AbortController;
   /** Endpoints that failed this call, so a retry goes elsewhere when it can. Shared with hedged attempts. */
   failedEndpoints: string[] | null = null;
-  /** One record per failed attempt. Shared with hedged attempts. */
-  attempts: AttemptRecord[] = [];
+  /** One record per failed attempt, made on the first failure. Shared with hedged attempts. */
+  attempts: AttemptRecord[] | null = null;
   /** The endpoint the router picked for the attempt in flight. */
   endpoint: Endpoint | null = null;
   /** False for calls made while handling a retried call: no retry storms across hops. */
   retriesAllowed = true;
+  /** Why the call was aborted (deadline, caller, lost hedge); undefined while it is not. */
+  abortReason: RpcError | undefined = undefined;
+  /** The attempt in flight, told when the call aborts so it can send a cancel frame and settle. */
+  watcher: AbortWatcher | null = null;
+  private controller: AbortController | null = null;
+  private forks: ClientCall[] | null = null;
 
   constructor(
     readonly service: string,
@@ -36,16 +46,41 @@ export class ClientCall implements CallContext {
     public idempotent: boolean,
     /** Whether `idempotent` came from the class or a policy; if not, the server's handshake says. */
     public idempotentKnown: boolean,
-  ) {
-    this.controller = new AbortController();
-    this.signal = this.controller.signal;
+  ) {}
+
+  /** Aborts when the deadline passes or the caller cancels. Made on first read. */
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
   }
 
-  /** A linked signal (the caller's, the parent call's, or a hedge parent's) aborted: cancel this call. */
+  /** True once aborted. */
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
+  }
+
+  /** Aborts the call (once): the attempt in flight is cancelled, hedged forks too, and `signal` fires. */
+  abort(reason: RpcError): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    const watcher = this.watcher;
+    this.watcher = null;
+    watcher?.onCallAborted();
+    if (this.forks !== null) for (const f of this.forks) f.abort(reason);
+    this.controller?.abort(reason);
+  }
+
+  /** A linked signal (the caller's or the parent call's) aborted: cancel this call. */
   handleEvent(): void {
-    if (!this.controller.signal.aborted) {
-      this.controller.abort(new RpcError('CANCELLED', 'call cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }));
-    }
+    this.abort(new RpcError('CANCELLED', 'call cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }));
+  }
+
+  /** Records a failed attempt. */
+  recordAttempt(record: AttemptRecord): void {
+    (this.attempts ??= []).push(record);
   }
 
   /** After an attempt, learns the method's idempotency from the server's handshake when nothing else said it. */
@@ -59,21 +94,23 @@ export class ClientCall implements CallContext {
   }
 
   /**
-   * A hedged attempt of this call: its own signal (so a losing attempt can be cancelled alone),
-   * linked to this call's; the attempt log and failed endpoints are shared.
+   * A hedged attempt of this call: its own abort (so a losing attempt can be cancelled alone),
+   * aborted with this call; the attempt log and failed endpoints are shared.
    */
   fork(): ClientCall {
     const child = new ClientCall(this.service, this.method, this.args, { ...this.metadata }, this.deadline, this.idempotent, this.idempotentKnown);
     child.failedEndpoints = this.failedEndpoints ??= [];
-    child.attempts = this.attempts;
+    child.attempts = this.attempts ??= [];
     child.retriesAllowed = this.retriesAllowed;
-    if (this.signal.aborted) child.handleEvent();
-    else this.signal.addEventListener('abort', child, ONCE);
+    if (this.abortReason !== undefined) child.abort(this.abortReason);
+    else (this.forks ??= []).push(child);
     return child;
   }
 
-  /** Unlinks a finished fork from this call's signal. */
+  /** Unlinks a finished fork. */
   release(child: ClientCall): void {
-    this.signal.removeEventListener('abort', child);
+    if (this.forks === null) return;
+    const i = this.forks.indexOf(child);
+    if (i >= 0) this.forks.splice(i, 1);
   }
 }

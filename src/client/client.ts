@@ -4,7 +4,7 @@ import { createBalancer, type EndpointView } from '../balancer';
 import { currentContext, type Invoker, type Middleware } from '../call';
 import { InstanceCache, type Registry } from '../discovery';
 import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
-import { type Interceptor, type InterceptorFn, type InterceptorLike, toMiddleware } from '../interceptors';
+import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
 import type { CodecName } from '../protocol';
 import { Breakers, type BreakerStateChange, Bulkhead, RETRY_ATTEMPT_METADATA_KEY, RetryBudget } from '../resilience';
 import type { Transport } from '../transport';
@@ -92,6 +92,7 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly pool: ChannelPool;
   private readonly cache: InstanceCache;
   private readonly globalMiddlewares: readonly Middleware[];
+  private readonly attemptMiddlewares: readonly Middleware[];
   private readonly byName = new Map<string, Target>();
   private readonly targets: Target[] = [];
   private readonly defaultPolicy: ClientPolicy;
@@ -114,7 +115,9 @@ export class Client extends EventEmitter<ClientEvents> {
       keepalive: deps.keepalive,
     });
     this.cache = new InstanceCache(deps.registry);
-    this.globalMiddlewares = deps.globalInterceptors.map((i) => toMiddleware(deps.resolveInterceptor(i)));
+    const globals = deps.globalInterceptors.map((i) => deps.resolveInterceptor(i));
+    this.globalMiddlewares = globals.map(toMiddleware);
+    this.attemptMiddlewares = globals.map(toAttemptMiddleware).filter((m): m is Middleware => m !== null);
   }
 
   /**
@@ -225,6 +228,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const router = t.router;
     const invoker = buildClientPipeline({
       globalMiddlewares: this.globalMiddlewares,
+      attemptMiddlewares: this.attemptMiddlewares,
       targetMiddlewares: t.middlewares,
       methodMiddlewares: (t.policy.methods?.[method]?.interceptors ?? []).map((i) => toMiddleware(this.deps.resolveInterceptor(i))),
       policy,
@@ -266,7 +270,7 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       return await caller.invoker(call);
     } catch (err) {
-      if (isRpcError(err) && err.attempts === undefined) err.attempts = call.attempts;
+      if (isRpcError(err) && err.attempts === undefined) err.attempts = call.attempts ?? [];
       throw err;
     } finally {
       userSignal?.removeEventListener('abort', call);

@@ -18,7 +18,7 @@ export const deadlineStage: Middleware = (next) => async (ctx) => {
     return await next(ctx);
   } catch (err) {
     // When the call was aborted, the abort's reason is the truth, whatever a stage below made of it.
-    throw call.signal.aborted ? call.signal.reason : err;
+    throw call.abortReason ?? err;
   } finally {
     clearTimeout(timer);
   }
@@ -30,5 +30,5 @@ function deadlineError(): RpcError {
 
 // Module-level, so arming the timer allocates no closure per call.
 function expire(call: ClientCall): void {
-  if (!call.controller.signal.aborted) call.controller.abort(deadlineError());
+  call.abort(deadlineError());
 }

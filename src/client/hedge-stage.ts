@@ -25,7 +25,7 @@ export function hedgeStage(policy: ResolvedHedgePolicy): Middleware {
         done = true;
         clearTimeout(timer);
         for (const attempt of running) {
-          attempt.controller.abort(new RpcError('CANCELLED', 'another hedged attempt answered first', { reason: ErrorReason.CANCELLED_BY_CALLER }));
+          attempt.abort(new RpcError('CANCELLED', 'another hedged attempt answered first', { reason: ErrorReason.CANCELLED_BY_CALLER }));
           parent.release(attempt);
         }
         running.clear();
@@ -50,9 +50,9 @@ export function hedgeStage(policy: ResolvedHedgePolicy): Middleware {
             parent.release(attempt);
             if (done) return;
             const kind = failureKind(err);
-            if (kind === 'business' || kind === 'cancelled' || parent.signal.aborted) {
+            if (kind === 'business' || kind === 'cancelled' || parent.aborted) {
               finish();
-              reject(parent.signal.aborted ? parent.signal.reason : toRpcError(err));
+              reject(parent.abortReason ?? toRpcError(err));
             } else if (running.size === 0) {
               if (launched < policy.maxAttempts) {
                 clearTimeout(timer);

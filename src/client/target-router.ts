@@ -68,7 +68,7 @@ export class TargetRouter {
       this.rebuild(await this.cache.load(this.service));
     } catch (err) {
       const e = new RpcError('UNAVAILABLE', `cannot resolve "${this.service}": ${(err as Error).message}`, { reason: ErrorReason.NO_INSTANCES }, { notProcessed: true, cause: err });
-      ctx.attempts.push({ endpoint: '', code: e.code, ms: 0 });
+      ctx.recordAttempt({ endpoint: '', code: e.code, ms: 0 });
       throw e;
     }
     return this.attempt(ctx);
@@ -109,10 +109,11 @@ export class TargetRouter {
     picked.calls++;
     const started = performance.now();
     try {
-      const value = await (picked.circuit === null ? picked.channel.call(ctx) : picked.circuit.fire(sendToPickedEndpoint, ctx));
+      const value = await (picked.circuit === null ? picked.channel.call(ctx) : picked.circuit.fireRaw(sendToPickedEndpoint, ctx));
       this.opts.outliers?.onSuccess(picked);
       return value;
-    } catch (err) {
+    } catch (raw) {
+      const err = picked.circuit === null ? raw : picked.circuit.mapError(raw);
       const code = isRpcError(err) ? err.code : 'UNKNOWN';
       if (countsAgainstEndpoint(err)) {
         picked.failures++;
@@ -120,7 +121,7 @@ export class TargetRouter {
       } else {
         this.opts.outliers?.onSuccess(picked);
       }
-      ctx.attempts.push({ endpoint: picked.address, code, ms: Math.round((performance.now() - started) * 1000) / 1000 });
+      ctx.recordAttempt({ endpoint: picked.address, code, ms: Math.round((performance.now() - started) * 1000) / 1000 });
       (ctx.failedEndpoints ??= []).push(picked.address);
       throw err;
     } finally {
@@ -170,7 +171,7 @@ export class TargetRouter {
     } else {
       e = new RpcError('UNAVAILABLE', `no endpoint of "${this.service}" can take a call now (all draining or reconnecting)`, { reason: ErrorReason.NO_READY_ENDPOINT }, { notProcessed: true });
     }
-    ctx.attempts.push({ endpoint: '', code: e.code, ms: 0 });
+    ctx.recordAttempt({ endpoint: '', code: e.code, ms: 0 });
     return e;
   }
 

@@ -110,6 +110,20 @@ export class EndpointBreaker {
     return this.breaker.fire(next, ctx).catch(this.rethrow);
   }
 
+  /**
+   * Like {@link fire}, but an open breaker's refusal comes back as opossum's own error: pass what
+   * it rejects with through {@link mapError}. For a caller that catches anyway, this saves a
+   * promise per call.
+   */
+  fireRaw(next: Invoker, ctx: CallContext): Promise<unknown> {
+    return this.breaker.fire(next, ctx);
+  }
+
+  /** What {@link fire} would reject with, for an error from {@link fireRaw}. */
+  mapError(err: unknown): unknown {
+    return isOpossumError(err) ? this.refusal(err) : err;
+  }
+
   /** Counts over the rolling window. */
   stats(): BreakerStats {
     const s = this.breaker.stats;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { createCallContext, runWithContext, type Peer } from '../call';
-import { ErrorReason, isRpcError, RpcError, type RpcCode } from '../errors';
+import { runWithContext, type Peer } from '../call';
+import { ErrorReason, isRpcError, reasonOf, RpcError, type RpcCode } from '../errors';
 import {
   type Codec,
   type CodecName,
@@ -16,6 +16,7 @@ import {
 } from '../protocol';
 import type { Connection } from '../transport';
 import type { Dispatcher, MethodEntry } from './dispatcher';
+import { ServerCall } from './server-call';
 
 // How long a refused peer has to close its side after the refusal before the server cuts it.
 const REFUSED_LINGER_MS = 1_000;
@@ -41,7 +42,7 @@ class InFlight {
   timer: NodeJS.Timeout | undefined = undefined;
   constructor(
     readonly id: number,
-    readonly controller: AbortController,
+    readonly controller: ServerCall,
     readonly entry: MethodEntry,
   ) {}
 }
@@ -207,10 +208,9 @@ export class ServerConnection {
     // Node clamps longer timers to 1 ms, so a huge remaining time must be capped, not passed on.
     let timeoutMs = req.timeoutMs < MAX_TIMER_MS ? req.timeoutMs : MAX_TIMER_MS;
     if (entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs) timeoutMs = entry.timeoutMs;
-    const controller = new AbortController();
-    const call = new InFlight(id, controller, entry);
+    const ctx = new ServerCall(entry.service, entry.method, req.args, req.metadata, Date.now() + timeoutMs, this.peer);
+    const call = new InFlight(id, ctx, entry);
     this.inFlight.set(id, call);
-    const ctx = createCallContext('server', entry.service, entry.method, req.args, req.metadata, Date.now() + timeoutMs, controller.signal, this.peer);
     call.timer = setTimeout(onDeadline, timeoutMs, this, call);
     runWithContext(ctx, entry.invoker).then(
       (value) => this.onResult(call, value),
@@ -254,6 +254,12 @@ export class ServerConnection {
 
   private onFailure(call: InFlight, err: unknown): void {
     if (call.done) return;
+    if (reasonOf(err) === ErrorReason.DROP_CONNECTION) {
+      // Fault injection ('rivet-rpc/testing'): the connection dies under the call, with no reply.
+      this.settle(call);
+      this.conn.destroy('connection dropped by fault injection');
+      return;
+    }
     if (isRpcError(err)) {
       // A limit that refused the call before the handler ran says so; the client may send it elsewhere.
       this.sendError(call.id, err.code, err.message, err.details, err.notProcessed ? FrameFlags.NOT_PROCESSED : 0);
