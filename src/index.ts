@@ -3,8 +3,12 @@ import 'reflect-metadata';
 
 export { createApp, createClient, App, defaultRegistry, DEFAULT_CONNECT_TIMEOUT_MS } from './app';
 export type { AppOptions, ClientOptions, CommonOptions, CloseOptions, LoggerInput } from './app';
-export { Service, Method, RemoteService, UseInterceptors, Retry, CircuitBreaker, Timeout, Fallback, Hedge, Bulkhead, RateLimit } from './decorators';
-export type { ServiceOptions, MethodOptions } from './decorators';
+export { Service, Method, RemoteService, UseInterceptors, Retry, CircuitBreaker, Timeout, Fallback, Hedge, Bulkhead, RateLimit, Authorize } from './decorators';
+export type { ServiceOptions, MethodOptions, AuthorizeCheck } from './decorators';
+export { bearerAuth, bearerToken, AUTHORIZATION_METADATA_KEY } from './auth';
+export type { BearerAuthOptions, BearerTokenSource } from './auth';
+export { tracing, metrics, accessLog, DURATION_BUCKETS_MS, DEFAULT_ACCESS_LOG_LEVEL, RPC_SYSTEM } from './observability';
+export type { TracingOptions, MetricsOptions, AccessLogOptions, AccessLogLevel, TelemetryOptions } from './observability';
 export { Client, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS, DEFAULT_HEDGE_ATTEMPTS } from './client';
 export type { CallOptions, ClientPolicy, MethodPolicy, HedgePolicy, OutlierDetectionPolicy, ClientStats, ClientEvents, Remote, Class } from './client';
 export {

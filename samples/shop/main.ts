@@ -4,8 +4,11 @@
  *
  *   npm start              run the story and exit 0
  *   npm start -- --serve   keep serving after the story (Ctrl-C stops gracefully)
+ *   npm start -- --serve --metrics-port 9464
+ *                          also serve the RPC metrics for Prometheus on 127.0.0.1:9464/metrics
  */
-import { createApp, createClient, isRpcError, type App } from '../../src';
+import type { MeterProvider } from '@opentelemetry/api';
+import { createApp, createClient, isRpcError, type App, type TelemetryOptions } from '../../src';
 import { InventoryService } from './inventory.service';
 import { OrdersService } from './orders.service';
 import { UsersService } from './users.service';
@@ -23,13 +26,44 @@ async function attempt(step: string, call: () => Promise<unknown>): Promise<void
   }
 }
 
+/** The value of `--metrics-port N`, or undefined when the flag is absent. Exits on a bad value. */
+function metricsPortArg(): number | undefined {
+  const i = process.argv.indexOf('--metrics-port');
+  if (i < 0) return undefined;
+  const port = Number(process.argv[i + 1]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error('--metrics-port needs a port number, e.g. --metrics-port 9464');
+    process.exit(2);
+  }
+  return port;
+}
+
+/**
+ * A meter provider whose reader is a Prometheus scrape endpoint on 127.0.0.1:port. The exporter
+ * and the SDK are devDependencies, loaded only with the flag: a plain `npm start` needs neither.
+ */
+async function startPrometheus(port: number): Promise<{ provider: MeterProvider; shutdown: () => Promise<void> }> {
+  const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
+  const { MeterProvider: SdkMeterProvider } = await import('@opentelemetry/sdk-metrics');
+  const exporter = new PrometheusExporter({ host: '127.0.0.1', port });
+  await exporter.startServer();
+  const provider = new SdkMeterProvider({ readers: [exporter] });
+  console.log(`Metrics for Prometheus: curl -s http://127.0.0.1:${port}/metrics | grep rpc_`);
+  return { provider, shutdown: () => provider.shutdown() };
+}
+
 async function main(): Promise<void> {
   const serve = process.argv.includes('--serve');
+  const metricsPort = metricsPortArg();
+  const prometheus = metricsPort === undefined ? undefined : await startPrometheus(metricsPort);
+  // With the flag, every app and the gateway report RPC metrics (no tracing, no access log).
+  const telemetry: TelemetryOptions | false =
+    prometheus === undefined ? false : { metrics: { meterProvider: prometheus.provider }, tracing: false, accessLog: false };
   // Each service in an app of its own, as it would run in production; they find each other
   // through the in-process registry, which needs nothing installed.
   const apps: App[] = [];
   for (const service of [UsersService, InventoryService, OrdersService]) {
-    const app = await createApp({ services: [service], logger: false });
+    const app = await createApp({ services: [service], logger: false, telemetry });
     const { port } = await app.listen(0, '127.0.0.1');
     console.log(`${service.name.replace('Service', '')} listening on 127.0.0.1:${port}`);
     apps.push(app);
@@ -37,6 +71,7 @@ async function main(): Promise<void> {
 
   const gateway = createClient({
     logger: false,
+    telemetry,
     interceptors: [
       async (ctx, next) => {
         ctx.metadata['x-caller'] = 'gateway';
@@ -64,6 +99,7 @@ async function main(): Promise<void> {
   console.log('\nShutting down gracefully.');
   await gateway.close();
   for (const app of apps.reverse()) await app.close();
+  await prometheus?.shutdown();
   console.log('Done.');
 }
 

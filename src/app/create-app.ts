@@ -15,6 +15,7 @@ import { createLogger } from './logger';
 import { type AdvertiseOptions, type AppOptions, resolveAppOptions } from './options';
 import { scanModules } from './scan';
 import { buildServiceDefinitions } from './service-definitions';
+import { wireTelemetry } from './telemetry';
 import { createTransport } from './transport';
 
 /** Options of {@link App.close}. */
@@ -33,6 +34,8 @@ interface AppParts {
   health: HealthState;
   versions: ReadonlyMap<string, string | undefined>;
   advertise: AdvertiseOptions | undefined;
+  /** The global interceptors, for their telemetry hooks. */
+  interceptors: readonly unknown[];
 }
 
 /**
@@ -47,11 +50,17 @@ export class App {
   private address: { host: string; port: number } | null = null;
   private instances: Instance[] = [];
   private closing: Promise<void> | null = null;
+  private readonly stopTelemetry: () => void;
 
   /** @internal use createApp. */
   constructor(private readonly parts: AppParts) {
     this.container = parts.container;
     this.logger = parts.logger;
+    this.stopTelemetry = wireTelemetry(parts.interceptors, {
+      logger: parts.logger,
+      client: parts.client,
+      server: { connectionCount: () => parts.server.connectionCount, port: () => this.address?.port },
+    });
   }
 
   /** The names of the services this app serves (the built-in health service aside). */
@@ -156,6 +165,7 @@ export class App {
     );
     await this.parts.server.close(drainTimeoutMs);
     await this.parts.client.close();
+    this.stopTelemetry();
     if (this.address !== null) this.logger.info({ port: this.address.port }, 'closed');
   }
 }
@@ -206,5 +216,5 @@ export async function createApp(opts: AppOptions = {}): Promise<App> {
     keepalive: o.keepalive,
   });
   const versions = new Map(classes.map((c) => [getServiceMetadata(c)!.name, getServiceMetadata(c)!.version]));
-  return new App({ container, logger, server, client, registry, health, versions, advertise: o.advertise });
+  return new App({ container, logger, server, client, registry, health, versions, advertise: o.advertise, interceptors: o.interceptors });
 }

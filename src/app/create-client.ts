@@ -5,6 +5,7 @@ import { resolveContract } from './contract';
 import { defaultRegistry } from './default-registry';
 import { createLogger } from './logger';
 import { type ClientOptions, resolveClientOptions } from './options';
+import { wireTelemetry } from './telemetry';
 import { createTransport } from './transport';
 
 /**
@@ -17,7 +18,7 @@ export function createClient(opts: ClientOptions = {}): Client {
   const o = resolveClientOptions(opts);
   const log = createLogger(o.logger, 'rivet-client');
   const registry = o.endpoints !== undefined ? new StaticRegistry(o.endpoints) : (o.registry ?? defaultRegistry);
-  return new Client({
+  const client = new Client({
     registry,
     transport: createTransport(undefined, o.tls, log, 'createClient options'),
     codec: o.codec,
@@ -30,4 +31,6 @@ export function createClient(opts: ClientOptions = {}): Client {
     defaultPolicy: o.policy,
     keepalive: o.keepalive,
   });
+  wireTelemetry(o.interceptors, { logger: log, client });
+  return client;
 }

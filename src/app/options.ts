@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 
 import { checkInterceptor, type InterceptorLike } from '../interceptors';
 import type { Registry } from '../discovery';
+import { telemetryInterceptors, type TelemetryOptions } from '../observability';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { CODEC_NAMES, type CodecName, DEFAULT_MAX_FRAME_BYTES } from '../protocol';
 import type { ServerLimits } from '../server';
@@ -22,6 +23,12 @@ export interface CommonOptions {
   codec?: CodecName;
   /** Global interceptors, outermost. */
   interceptors?: InterceptorLike[];
+  /**
+   * Tracing, metrics and an access log for every call (OpenTelemetry API, the global providers
+   * unless given): `true` for all three, or `{ tracing, metrics, accessLog }` each `true`, `false`
+   * or its options. They run outside `interceptors`. Default off.
+   */
+  telemetry?: boolean | TelemetryOptions;
   /** A pino logger, pino options, or false for silence. Default: pino at 'info'. */
   logger?: LoggerInput;
   /** The largest frame payload accepted, in bytes. Default 16 MiB. */
@@ -76,7 +83,7 @@ export interface ClientOptions extends CommonOptions {
   tls?: TlsClientOptions;
 }
 
-const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
+const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
 const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
@@ -84,6 +91,7 @@ const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 export interface ResolvedCommon {
   registry: Registry | undefined;
   codec: CodecName;
+  /** The global interceptors: the telemetry ones first, then the user's. */
   interceptors: InterceptorLike[];
   logger: LoggerInput;
   maxFrameBytes: number;
@@ -123,7 +131,8 @@ function resolveCommon(name: string, o: Record<string, unknown>): ResolvedCommon
   return {
     registry: o.registry as Registry | undefined,
     codec: o.codec === undefined ? 'msgpack' : oneOf(`${name}.codec`, o.codec, CODEC_NAMES),
-    interceptors: interceptors as InterceptorLike[],
+    // Telemetry outermost: it sees (and times, and logs) calls the user's interceptors refuse.
+    interceptors: [...telemetryInterceptors(o.telemetry, `${name}.telemetry`), ...(interceptors as InterceptorLike[])],
     logger: o.logger as Logger | undefined,
     maxFrameBytes: o.maxFrameBytes === undefined ? DEFAULT_MAX_FRAME_BYTES : positiveInt(`${name}.maxFrameBytes`, o.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES),
     connectTimeoutMs:

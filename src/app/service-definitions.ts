@@ -1,6 +1,15 @@
 import type { Container } from 'inversify';
 import type { Middleware } from '../call';
-import { getClassInterceptors, getMethodInterceptors, getMethodMetadata, getResilienceMetadata, getServiceMetadata } from '../decorators';
+import { authorizeMiddleware } from '../auth';
+import {
+  getAuthorizeChecks,
+  getAuthorizedMembers,
+  getClassInterceptors,
+  getMethodInterceptors,
+  getMethodMetadata,
+  getResilienceMetadata,
+  getServiceMetadata,
+} from '../decorators';
 import { Bulkhead, RateLimiter, resolveBulkheadPolicy, resolveRateLimitPolicy } from '../resilience';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { checkInterceptor, type Interceptor, type InterceptorFn, type InterceptorLike, toMiddleware } from '../interceptors';
@@ -38,6 +47,23 @@ function serverLimits(cls: Function, service: string, method: string, classLimit
 }
 
 /**
+ * A method's own stages: its `@Authorize` checks, then its `@UseInterceptors`. Authorization sits
+ * after the global and class interceptors, so an authenticating interceptor at either level
+ * (bearerAuth is usually global) has set `ctx.principal` first, and before the method's
+ * interceptors, so none of them (a cache, say) can answer a caller the checks refuse.
+ */
+function methodStages(cls: Function, method: string, interceptors: Middleware[]): Middleware[] {
+  const checks = getAuthorizeChecks(cls, method);
+  return checks.length === 0 ? interceptors : [authorizeMiddleware(checks), ...interceptors];
+}
+
+function tightest(...values: Array<number | undefined>): number | undefined {
+  let min: number | undefined;
+  for (const v of values) if (v !== undefined && (min === undefined || v < min)) min = v;
+  return min;
+}
+
+/**
  * Turns `@Service` classes into the server's ServiceDefinitions: each instance comes from the
  * container (a singleton with its dependencies injected), each `@Method` becomes a handler, and
  * class and method interceptors become stages. Throws RivetConfigError for a class that is not a
@@ -53,7 +79,13 @@ export function buildServiceDefinitions(classes: readonly Function[], container:
     const classRate = getResilienceMetadata(cls)?.rateLimit;
     const classLimiter = classRate === undefined ? undefined : new RateLimiter(resolveRateLimitPolicy(classRate, `@RateLimit on ${meta.name}`));
     const methods: MethodDefinition[] = [];
-    for (const [name, opts] of getMethodMetadata(cls)) {
+    const methodMeta = getMethodMetadata(cls);
+    for (const member of getAuthorizedMembers(cls)) {
+      if (!methodMeta.has(member)) {
+        throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `@Authorize on ${meta.name}.${member}: it is not a @Method, so it guards nothing; add @Method() or move @Authorize.`);
+      }
+    }
+    for (const [name, opts] of methodMeta) {
       const fn = instance[name];
       if (typeof fn !== 'function') {
         throw new RivetConfigError(RivetErrorCode.RIVET_ERR_SERVICE, `${meta.name}.${name} is marked @Method but is not a function on the instance.`);
@@ -62,11 +94,14 @@ export function buildServiceDefinitions(classes: readonly Function[], container:
         name,
         handler: (ctx) => (fn as (...args: unknown[]) => unknown).apply(instance, ctx.args),
         idempotent: opts.idempotent ?? false,
-        middlewares: middlewaresOf(getMethodInterceptors(cls, name), `@UseInterceptors on ${meta.name}.${name}`, resolve),
+        middlewares: methodStages(cls, name, middlewaresOf(getMethodInterceptors(cls, name), `@UseInterceptors on ${meta.name}.${name}`, resolve)),
         // Limits run before the class's interceptors: a refused call costs no interceptor work.
         guards: serverLimits(cls, meta.name, name, classLimiter),
       };
-      if (opts.timeoutMs !== undefined) def.timeoutMs = opts.timeoutMs;
+      // The tightest of @Method({ timeoutMs }) and @Timeout (method, then class): the server caps
+      // calls at it and advertises it, so a client calling by name learns what a typed proxy reads.
+      const timeoutMs = tightest(opts.timeoutMs, getResilienceMetadata(cls, name)?.timeoutMs, getResilienceMetadata(cls)?.timeoutMs);
+      if (timeoutMs !== undefined) def.timeoutMs = timeoutMs;
       methods.push(def);
     }
     const def: ServiceDefinition = {

@@ -16,7 +16,7 @@ import {
   PROTOCOL_VERSION,
   type ServiceDescriptor,
 } from '../protocol';
-import { type Connection, describeTlsError, type Transport } from '../transport';
+import { type Connection, describeTlsError, KEEPALIVE_TIMEOUT_REASON, type Transport } from '../transport';
 import { jitteredBackoffMs } from '../util';
 import type { AbortWatcher, ClientCall } from './client-call';
 
@@ -363,6 +363,13 @@ export class Channel {
       this.handshake = null;
     }
     if (this.life !== 'closed' && this.life !== 'connecting') this.life = 'idle';
+    if (this.life === 'idle' && reason !== undefined && reason.startsWith(KEEPALIVE_TIMEOUT_REASON)) {
+      // A peer that stopped answering pings (a frozen process, a dead host) counts as a failed
+      // connect: the endpoint leaves the pick set for a reconnect backoff. Reconnecting at once
+      // would make the next call wait out the connect timeout on a socket nobody reads.
+      this.retryAt = Date.now() + jitteredBackoffMs(this.failures, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);
+      this.failures++;
+    }
     if (this.pending.size > 0) {
       this.log.debug({ reason, inFlight: this.pending.size }, 'connection lost');
       this.failAll(new RpcError('UNAVAILABLE', `connection to ${this.address} lost${reason ? `: ${reason}` : ''}`, { reason: ErrorReason.CONNECTION_LOST }));

@@ -1,5 +1,6 @@
 import type { CallContext, Peer } from '../call';
 import { ErrorReason, RpcError, type AttemptRecord } from '../errors';
+import type { ResolvedRetryPolicy } from '../resilience';
 import type { Channel } from './channel';
 import type { Endpoint } from './endpoint';
 
@@ -33,6 +34,15 @@ export class ClientCall implements CallContext {
   abortReason: RpcError | undefined = undefined;
   /** The attempt in flight, told when the call aborts so it can send a cancel frame and settle. */
   watcher: AbortWatcher | null = null;
+  /**
+   * When the call started (epoch ms), set only while the method's own timeout is unknown (a call
+   * by name): the timeout the server advertises then caps the deadline from this start.
+   */
+  startedAtMs: number | undefined = undefined;
+  /** This call's own retry policy (`CallOptions.retry` merged over the method's), if it set one. */
+  retryPolicy: ResolvedRetryPolicy | undefined = undefined;
+  /** What the server's handshake said about the method, once an attempt learnt it. */
+  learnt: { readonly idempotent: boolean; readonly timeoutMs?: number } | undefined = undefined;
   private controller: AbortController | null = null;
   private forks: ClientCall[] | null = null;
 
@@ -83,13 +93,24 @@ export class ClientCall implements CallContext {
     (this.attempts ??= []).push(record);
   }
 
-  /** After an attempt, learns the method's idempotency from the server's handshake when nothing else said it. */
+  /**
+   * After an attempt, learns from the server's handshake what nothing else said: the method's
+   * idempotency, and its timeout, which then bounds the whole call as it does a typed proxy's
+   * (the server caps each attempt at it; retrying past it would only time out again).
+   */
   learnFacts(channel: Channel): void {
-    if (this.idempotentKnown) return;
+    if (this.idempotentKnown && this.startedAtMs === undefined) return;
     const facts = channel.services[this.service]?.methods[this.method];
-    if (facts !== undefined) {
+    if (facts === undefined) return;
+    this.learnt = facts;
+    if (!this.idempotentKnown) {
       this.idempotent = facts.idempotent;
       this.idempotentKnown = true;
+    }
+    if (this.startedAtMs !== undefined) {
+      const capped = facts.timeoutMs === undefined ? undefined : this.startedAtMs + facts.timeoutMs;
+      if (capped !== undefined && (this.deadline === undefined || capped < this.deadline)) this.deadline = capped;
+      this.startedAtMs = undefined;
     }
   }
 
@@ -102,6 +123,7 @@ export class ClientCall implements CallContext {
     child.failedEndpoints = this.failedEndpoints ??= [];
     child.attempts = this.attempts ??= [];
     child.retriesAllowed = this.retriesAllowed;
+    child.startedAtMs = this.startedAtMs;
     if (this.abortReason !== undefined) child.abort(this.abortReason);
     else (this.forks ??= []).push(child);
     return child;

@@ -1,5 +1,5 @@
 import { composeMiddleware, type Invoker, type Middleware } from '../call';
-import { type Bulkhead, fallbackMiddleware, type RetryBudget, retryMiddleware } from '../resilience';
+import { type Bulkhead, type Fallback, fallbackMiddleware, type ResolvedRetryPolicy, type RetryBudget, retryMiddleware } from '../resilience';
 import type { ClientCall } from './client-call';
 import { deadlineStage } from './deadline-stage';
 import { hedgeStage } from './hedge-stage';
@@ -9,7 +9,7 @@ import type { ResolvedMethodPolicy } from './method-policy';
  * The order of the client pipeline, written down once:
  *
  *   proxy → interceptors (global → target → method) → fallback → deadline → bulkhead
- *         → retry or hedge → resolve → pick → breaker → channel → wire
+ *         → retry or hedge → attempt interceptors → resolve → pick → breaker → channel → wire
  *
  * - Interceptors outermost: they see the call as the user made it, once, however many attempts
  *   it takes, and can short-circuit before any network work.
@@ -21,6 +21,9 @@ import type { ResolvedMethodPolicy } from './method-policy';
  *   the target's concurrency.
  * - Retry (or hedge) above resolve and pick: each attempt picks again, so a retry can land on
  *   another instance (grpc-js makes a new pick per attempt, go-kit's lb.Retry wraps a balancer).
+ * - Attempt interceptors (`Interceptor.interceptAttempt`) right below retry or hedge: they see
+ *   each attempt once (tracing makes a child span per attempt), and only in methods that can
+ *   make more than one.
  * - Breaker below pick: a breaker belongs to one endpoint, so one sick instance is shed while
  *   its healthy peers keep serving; the balancer skips endpoints whose breaker is open.
  * Resolve, pick, breaker and channel are one stage (TargetRouter): resolving reads a cache the
@@ -39,6 +42,11 @@ export interface ClientPipelineParts {
   budget: RetryBudget;
   /** Resolve, pick and send one attempt. */
   route: Invoker;
+  /**
+   * Per-attempt stages (the global interceptors' `interceptAttempt`, e.g. tracing's attempt
+   * spans), right below retry or hedge. Left out of methods that make one attempt only.
+   */
+  attemptMiddlewares?: readonly Middleware[];
 }
 
 function isIdempotent(ctx: unknown): boolean {
@@ -49,17 +57,35 @@ function retriesAllowed(ctx: unknown): boolean {
   return (ctx as ClientCall).retriesAllowed;
 }
 
+function callRetryPolicy(ctx: unknown): ResolvedRetryPolicy | undefined {
+  return (ctx as ClientCall).retryPolicy;
+}
+
+/** The fallback sees the final error with its attempts listed, as the caller would. */
+function withAttempts(fallback: Fallback): Fallback {
+  return (err, ctx) => {
+    if (err.attempts === undefined) err.attempts = (ctx as ClientCall).attempts ?? [];
+    return fallback(err, ctx);
+  };
+}
+
 /** Composes one method's client chain. */
 export function buildClientPipeline(parts: ClientPipelineParts): Invoker {
   const { policy } = parts;
   const stages: Middleware[] = [...parts.globalMiddlewares, ...parts.targetMiddlewares, ...parts.methodMiddlewares];
-  if (policy.fallback !== undefined) stages.push(fallbackMiddleware(policy.fallback));
+  if (policy.fallback !== undefined) stages.push(fallbackMiddleware(withAttempts(policy.fallback)));
   stages.push(deadlineStage);
   if (parts.bulkhead !== undefined) stages.push(parts.bulkhead.middleware());
+  let attempts = false;
   if (policy.hedge !== false) {
-    stages.push(hedgeStage(policy.hedge));
-  } else if (policy.retry.maxAttempts > 1) {
-    stages.push(retryMiddleware({ policy: policy.retry, idempotent: isIdempotent, budget: parts.budget, allowRetry: retriesAllowed }));
+    stages.push(hedgeStage(policy.hedge, parts.budget));
+    attempts = true;
+  } else {
+    // In the chain even when the method's retries are off: a call may turn them on (CallOptions.retry).
+    stages.push(retryMiddleware({ policy: policy.retry, idempotent: isIdempotent, budget: parts.budget, allowRetry: retriesAllowed, policyOf: callRetryPolicy }));
+    attempts = policy.retry.maxAttempts > 1;
   }
+  // Attempt stages sit between retry (or hedge) and resolve, so each attempt passes them once.
+  if (attempts && parts.attemptMiddlewares !== undefined) stages.push(...parts.attemptMiddlewares);
   return composeMiddleware(stages, parts.route);
 }

@@ -6,7 +6,7 @@ import { InstanceCache, type Registry } from '../discovery';
 import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
 import type { CodecName } from '../protocol';
-import { Breakers, type BreakerStateChange, Bulkhead, RETRY_ATTEMPT_METADATA_KEY, RetryBudget } from '../resilience';
+import { Breakers, type BreakerStateChange, Bulkhead, RETRY_ATTEMPT_METADATA_KEY, RetryBudget, type RetryPolicy } from '../resilience';
 import type { Transport } from '../transport';
 import { nonEmptyString } from '../util';
 import { ChannelPool } from './channel-pool';
@@ -14,7 +14,7 @@ import { ClientCall } from './client-call';
 import { buildClientPipeline } from './client-pipeline';
 import { checkClientPolicy, type ClientPolicy } from './client-policy';
 import type { ClientStats } from './client-stats';
-import { resolveMethodPolicy, resolveTargetPolicy, type ResolvedTargetPolicy } from './method-policy';
+import { resolveCallRetryPolicy, resolveMethodPolicy, resolveTargetPolicy, type ResolvedTargetPolicy } from './method-policy';
 import type { Class, ContractResolver, Remote, ServiceContract } from './remote';
 import { OutlierDetector } from './outlier-detector';
 import { createRemoteProxy } from './remote-proxy';
@@ -28,6 +28,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** String key/values sent with the call. */
   metadata?: Record<string, string>;
+  /**
+   * This call's retries, merged key by key over the method's policy (the call is the most specific
+   * layer; a `budget` here is ignored, the budget is the target's). `false` turns them off. A bad
+   * one rejects the call with INVALID_ARGUMENT before any attempt.
+   */
+  retry?: false | RetryPolicy;
 }
 
 /** What a Client is built from; createClient and createApp validate user options into this. */
@@ -54,10 +60,24 @@ class MethodCaller {
     readonly service: string,
     readonly method: string,
     readonly invoker: Invoker,
-    readonly timeoutMs: number,
-    readonly idempotent: boolean,
-    readonly idempotentKnown: boolean,
+    public timeoutMs: number,
+    public idempotent: boolean,
+    public idempotentKnown: boolean,
+    /** False for a call by name until a call learns the method's facts from the server's handshake. */
+    public factsKnown: boolean,
+    /** The method's merged retry layers, for calls that set their own `retry`. */
+    readonly retryLayer: Partial<RetryPolicy> | false,
   ) {}
+
+  /** Takes what a call learnt from the handshake, so later calls start with it, as a typed proxy's do. */
+  learn(facts: { readonly idempotent: boolean; readonly timeoutMs?: number }): void {
+    if (!this.idempotentKnown) {
+      this.idempotent = facts.idempotent;
+      this.idempotentKnown = true;
+    }
+    if (facts.timeoutMs !== undefined && facts.timeoutMs < this.timeoutMs) this.timeoutMs = facts.timeoutMs;
+    this.factsKnown = true;
+  }
 }
 
 /** One proxy's (or the default by-name) view of a target service. */
@@ -236,7 +256,7 @@ export class Client extends EventEmitter<ClientEvents> {
       budget: t.budget,
       route: (ctx) => router.route(ctx as ClientCall),
     });
-    caller = new MethodCaller(t.service, method, invoker, policy.timeoutMs, policy.idempotent, policy.idempotentKnown);
+    caller = new MethodCaller(t.service, method, invoker, policy.timeoutMs, policy.idempotent, policy.idempotentKnown, t.contract !== undefined, policy.retryLayer);
     t.callers.set(method, caller);
     return caller;
   }
@@ -260,6 +280,14 @@ export class Client extends EventEmitter<ClientEvents> {
     // A handler serving a retried call does not retry its own calls: retries would multiply
     // across hops (3 attempts at each of N hops is 3^N).
     if (parent !== undefined && parent.metadata[RETRY_ATTEMPT_METADATA_KEY] !== undefined) call.retriesAllowed = false;
+    if (!caller.factsKnown) call.startedAtMs = now;
+    if (opts?.retry !== undefined) {
+      try {
+        call.retryPolicy = resolveCallRetryPolicy(caller.retryLayer, opts.retry);
+      } catch (err) {
+        throw beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', (err as Error).message, undefined, { cause: err }));
+      }
+    }
     const userSignal = opts?.signal;
     const parentSignal = parent?.signal;
     if (userSignal?.aborted || parentSignal?.aborted) {
@@ -275,6 +303,7 @@ export class Client extends EventEmitter<ClientEvents> {
     } finally {
       userSignal?.removeEventListener('abort', call);
       parentSignal?.removeEventListener('abort', call);
+      if (!caller.factsKnown && call.learnt !== undefined) caller.learn(call.learnt);
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { Middleware } from '../call';
 import { ErrorReason, RpcError, toRpcError } from '../errors';
-import { failureKind } from '../resilience';
+import { failureKind, type RetryBudget } from '../resilience';
 import type { ClientCall } from './client-call';
 import type { ResolvedHedgePolicy } from './client-policy';
 
@@ -11,10 +11,13 @@ import type { ResolvedHedgePolicy } from './client-policy';
  * frame goes to its server, whose handler's signal aborts). A business error ends the call at
  * once; other failures wait for the attempts still running, and launch the next one early.
  * Hedging takes the place of retry in a method's chain (as in gRPC, a method has one or the other).
+ * Each attempt after the first takes a retry from the target's `budget`; when it is spent, no more
+ * attempts go out, and a call whose attempts all failed stops with `stoppedBy: 'budget'`.
  */
-export function hedgeStage(policy: ResolvedHedgePolicy): Middleware {
-  return (next) => (ctx) =>
-    new Promise((resolve, reject) => {
+export function hedgeStage(policy: ResolvedHedgePolicy, budget?: RetryBudget): Middleware {
+  return (next) => (ctx) => {
+    budget?.recordCall();
+    return new Promise((resolve, reject) => {
       const parent = ctx as ClientCall;
       const running = new Set<ClientCall>();
       let launched = 0;
@@ -30,10 +33,18 @@ export function hedgeStage(policy: ResolvedHedgePolicy): Middleware {
         }
         running.clear();
       };
-      const launch = (): void => {
+      // False when the budget refused another attempt.
+      const launch = (): boolean => {
+        if (launched > 0 && budget !== undefined && !budget.tryAcquireRetry()) return false;
         launched++;
         const attempt = parent.fork();
-        if (launched > 1) attempt.metadata['rivet-hedge'] = String(launched);
+        if (launched > 1) {
+          attempt.metadata['rivet-hedge'] = String(launched);
+          // Steer the hedge away from the endpoints still working on this call: the router leaves
+          // a call's failed endpoints out while others remain, and the list is shared by the forks.
+          const avoid = attempt.failedEndpoints as string[];
+          for (const other of running) if (other.endpoint !== null && !avoid.includes(other.endpoint.address)) avoid.push(other.endpoint.address);
+        }
         running.add(attempt);
         if (launched < policy.maxAttempts) timer = setTimeout(launch, policy.delayMs);
         next(attempt).then(
@@ -54,17 +65,22 @@ export function hedgeStage(policy: ResolvedHedgePolicy): Middleware {
               finish();
               reject(parent.abortReason ?? toRpcError(err));
             } else if (running.size === 0) {
-              if (launched < policy.maxAttempts) {
-                clearTimeout(timer);
-                launch();
-              } else {
+              clearTimeout(timer);
+              if (launched >= policy.maxAttempts) {
                 finish();
                 reject(toRpcError(err));
+              } else if (!launch()) {
+                finish();
+                const e = toRpcError(err);
+                e.stoppedBy = 'budget';
+                reject(e);
               }
             }
           },
         );
+        return true;
       };
       launch();
     });
+  };
 }

@@ -24,6 +24,8 @@ export interface ResolvedMethodPolicy {
   /** Known from the class or the policy; otherwise learnt from the server's handshake. */
   readonly idempotentKnown: boolean;
   readonly retry: ResolvedRetryPolicy;
+  /** The merged retry layers before validation; a call's own `retry` option merges over them. */
+  readonly retryLayer: Partial<RetryPolicy> | false;
   readonly hedge: ResolvedHedgePolicy | false;
   readonly fallback: Fallback | undefined;
 }
@@ -109,7 +111,19 @@ export function resolveMethodPolicy(
     idempotent,
     idempotentKnown: idempotentSet !== undefined,
     retry: resolveRetryPolicy(retry === false ? RETRY_OFF : retry, `${name}: retry`),
+    retryLayer: retry,
     hedge: hedgeOn ? resolveHedgePolicy(hedge, `${name}: hedge`) : false,
     fallback,
   });
+}
+
+/**
+ * The retry policy of one call: its `retry` option (`CallOptions.retry`) merged over the method's
+ * layers, the call being the most specific. Made per call, and only for calls that set the option.
+ * Throws RivetConfigError naming the call option.
+ */
+export function resolveCallRetryPolicy(methodLayer: Partial<RetryPolicy> | false, call: unknown): ResolvedRetryPolicy {
+  if (call !== false) resolveRetryPolicy(call, 'call option retry');
+  const merged = mergePolicies<RetryPolicy>(methodLayer, call as RetryPolicy | false);
+  return resolveRetryPolicy(merged === false ? RETRY_OFF : merged, 'call option retry');
 }

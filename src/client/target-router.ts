@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { satisfies } from 'semver';
+import { satisfies, subset, valid, validRange } from 'semver';
 import type { Balancer } from '../balancer';
 import { type Instance, type InstanceCache, instanceAddress } from '../discovery';
 import { ErrorReason, isRpcError, RpcError } from '../errors';
@@ -14,6 +14,17 @@ import type { OutlierDetector } from './outlier-detector';
 function sendToPickedEndpoint(ctx: unknown): Promise<unknown> {
   const call = ctx as ClientCall;
   return (call.endpoint as Endpoint).channel.call(call);
+}
+
+/**
+ * True when an instance of `version` may serve a client asking for `range`. An exact version
+ * (`'2.3.1'`) must satisfy the range. A service may also declare a range (`@Service('X', { version:
+ * '2.x' })`, "some 2.x release"); it matches only when every version it allows satisfies the
+ * client's range, so '2.x' serves '^2.0.0' but not '^2.3.0'. Anything else matches nothing.
+ */
+function versionMatches(version: string, range: string): boolean {
+  if (valid(version) !== null) return satisfies(version, range);
+  return validRange(version) !== null && subset(version, range);
 }
 
 /** What a router does beyond resolve, pick and send; each part is off when null or false. */
@@ -79,7 +90,7 @@ export class TargetRouter {
     const previous = new Map(this.endpoints.map((e) => [e.address, e]));
     const breakers = this.opts.breakers;
     const range = this.opts.versionRange;
-    const wanted = range === null ? instances : instances.filter((i) => i.version !== undefined && satisfies(i.version, range));
+    const wanted = range === null ? instances : instances.filter((i) => i.version !== undefined && versionMatches(i.version, range));
     this.endpoints = wanted.map((instance) => {
       const address = instanceAddress(instance);
       const kept = previous.get(address);

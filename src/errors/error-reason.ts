@@ -43,6 +43,13 @@ export const ErrorReason = {
   TOO_MANY_IN_FLIGHT: 'TOO_MANY_IN_FLIGHT',
   /** A value could not be encoded by the codec. */
   ENCODE_FAILED: 'ENCODE_FAILED',
+  /** Raised by the `faults` test interceptor ('rivet-rpc/testing'): an injected failure. */
+  FAULT_INJECTED: 'FAULT_INJECTED',
+  /**
+   * Raised by the `faults` test interceptor: the server closes the connection the call came on and
+   * sends no reply. Never reaches a client as a reason.
+   */
+  DROP_CONNECTION: 'DROP_CONNECTION',
 } as const;
 
 /** One of the reasons in {@link ErrorReason}. */

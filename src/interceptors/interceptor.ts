@@ -9,6 +9,15 @@ export type Next = () => Promise<unknown>;
  */
 export interface Interceptor {
   intercept(ctx: CallContext, next: Next): Promise<unknown>;
+  /**
+   * Optional, client side only: wraps each attempt of a call, below the retry and hedging stages
+   * and above resolve and pick, so it runs once per attempt where `intercept` runs once per call
+   * (the active async context is the one `intercept` passed to `next()`). Rivet runs it only for
+   * global interceptors (`createClient`/`createApp` `interceptors`, and `telemetry`), and only for
+   * methods that can make more than one attempt (retry or hedging on). `ctx` is the attempt's
+   * context: after `next()` settles, `ctx.peer` is the endpoint this attempt went to.
+   */
+  interceptAttempt?(ctx: CallContext, next: Next): Promise<unknown>;
 }
 
 /** A plain function works as an interceptor too. */

@@ -33,3 +33,13 @@ export function toMiddleware(interceptor: Interceptor | InterceptorFn): Middlewa
   return (next: Invoker): Invoker =>
     async (ctx) => interceptor.intercept(ctx, () => next(ctx));
 }
+
+/**
+ * The attempt stage of an interceptor that has `interceptAttempt`, or null when it has none.
+ * Built once per client, like toMiddleware.
+ */
+export function toAttemptMiddleware(interceptor: Interceptor | InterceptorFn): Middleware | null {
+  if (typeof interceptor === 'function' || typeof interceptor.interceptAttempt !== 'function') return null;
+  return (next: Invoker): Invoker =>
+    async (ctx) => (interceptor as Required<Interceptor>).interceptAttempt(ctx, () => next(ctx));
+}

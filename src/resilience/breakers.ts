@@ -102,7 +102,7 @@ export class EndpointBreaker {
   /**
    * Runs `next(ctx)` through the breaker. Closed: runs it and counts the outcome. Open (or
    * half-open with its probe already out): rejects at once, without calling `next`, with
-   * `RpcError('UNAVAILABLE', …, { reason: 'BREAKER_OPEN', breaker: 'open' })` and
+   * `RpcError('UNAVAILABLE', …, { reason: 'BREAKER_OPEN', breaker: 'open' | 'halfOpen' })` and
    * `notProcessed: true`, so a retry may go to another endpoint. Any error of `next` rejects
    * unchanged (the same object).
    */
@@ -140,10 +140,12 @@ export class EndpointBreaker {
       return new RpcError('UNAVAILABLE', 'client closed', { reason: ErrorReason.CLIENT_CLOSED }, { notProcessed: true });
     }
     // EOPENBREAKER (open, or half-open with the probe out) and ESEMLOCKED alike: not sent.
+    // `breaker` says which: 'halfOpen' is worth a retry once the probe is back, 'open' is not.
+    const state = this.breaker.halfOpen ? 'halfOpen' : 'open';
     return new RpcError(
       'UNAVAILABLE',
-      `circuit breaker of ${this.endpoint} for "${this.service}" is open`,
-      { reason: ErrorReason.BREAKER_OPEN, breaker: 'open' },
+      `circuit breaker of ${this.endpoint} for "${this.service}" is ${state}`,
+      { reason: ErrorReason.BREAKER_OPEN, breaker: state },
       { notProcessed: true, cause: err },
     );
   }

@@ -35,7 +35,8 @@ export function retryAfterMsOf(err: unknown): number | undefined {
  * Decides whether to retry after attempt number `attempt` (1 for the first try) failed with `err`.
  * Pure apart from `random` (inject it for tests); the retry budget is asked separately, after a
  * `retry: true`. The rules, in order:
- * 1. Business codes, `CANCELLED`, and hopeless failures (no instance, client closed): stop, `notRetryable`.
+ * 1. Business codes, `CANCELLED`, and hopeless failures (no instance, client closed): stop, `notRetryable`;
+ *    every endpoint's breaker open: stop at once, `breaker` (sleeping would only delay the failure).
  * 2. A failure that may have reached a handler: stop with `notIdempotent` unless `idempotent`, and
  *    with `notRetryable` unless its code is in `retryOn` (default {@link IDEMPOTENT_RETRY_ON}).
  *    A failure that provably never reached one (`notProcessed`) skips this rule.
@@ -57,6 +58,7 @@ export function decideRetry(
   random: () => number = Math.random,
 ): RetryDecision {
   const kind = failureKind(err);
+  if (kind === 'hopeless' && reasonOf(err) === ErrorReason.BREAKER_OPEN) return STOP.breaker;
   if (kind === 'business' || kind === 'cancelled' || kind === 'hopeless') return STOP.notRetryable;
   if (kind === 'processed') {
     if (!idempotent) return STOP.notIdempotent;

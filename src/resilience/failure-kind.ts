@@ -68,7 +68,8 @@ export function isBusinessCode(code: RpcCode): boolean {
  * How a failed attempt stands for retrying:
  * - `business`: a business code; never retried.
  * - `cancelled`: the caller gave up (`CANCELLED`); never retried.
- * - `hopeless`: no instance, no ready endpoint, or the client is closed; another attempt fails the same way.
+ * - `hopeless`: no instance, no ready endpoint, every breaker open, or the client is closed;
+ *   another attempt now fails the same way.
  * - `notProcessed`: provably never reached a handler; safe to retry for any method.
  * - `processed`: may have reached a handler; retried only for idempotent methods, on `retryOn` codes.
  * Anything that is not an RpcError reads as a processed `UNKNOWN`.
@@ -82,6 +83,9 @@ export function failureKind(err: unknown): FailureKind {
   if (err.code === 'CANCELLED') return 'cancelled';
   const reason = reasonOf(err);
   if (reason !== undefined && HOPELESS_REASONS.has(reason)) return 'hopeless';
+  // Every endpoint's breaker is open (the router found nothing to pick): no attempt can go
+  // anywhere until one half-opens. One half-open breaker refusing says `breaker: 'halfOpen'`.
+  if (reason === ErrorReason.BREAKER_OPEN && (err.details as { breaker?: unknown }).breaker === 'open') return 'hopeless';
   return err.notProcessed ? 'notProcessed' : 'processed';
 }
 

@@ -34,6 +34,11 @@ export interface RetryMiddlewareOptions {
   idempotent: boolean | ((ctx: CallContext) => boolean);
   /** Asked once per call; false turns retries off for it (a call made while handling a retried call). */
   allowRetry?: (ctx: CallContext) => boolean;
+  /**
+   * Asked once per call: a policy of the call's own (the most specific layer), or undefined to use
+   * `policy`. With it the stage stays in the chain even when `policy` allows one attempt only.
+   */
+  policyOf?: (ctx: CallContext) => ResolvedRetryPolicy | undefined;
   /** The target service's budget, shared by its methods. Without one, retries are not throttled. */
   budget?: RetryBudget;
   /** Wall clock for the call's deadline (epoch ms, like `ctx.deadline`). Default `Date.now`. */
@@ -50,13 +55,14 @@ export interface RetryMiddlewareOptions {
  * ends early when `ctx.signal` aborts, rejecting with the abort reason.
  */
 export function retryMiddleware(options: RetryMiddlewareOptions): Middleware {
-  const { policy, idempotent, budget, allowRetry } = options;
+  const { idempotent, budget, allowRetry, policyOf } = options;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  if (policy.maxAttempts <= 1) return (next) => next;
+  if (options.policy.maxAttempts <= 1 && policyOf === undefined) return (next) => next;
   return (next) => async (ctx) => {
     budget?.recordCall();
-    if (allowRetry !== undefined && !allowRetry(ctx)) return next(ctx);
+    const policy = policyOf?.(ctx) ?? options.policy;
+    if (policy.maxAttempts <= 1 || (allowRetry !== undefined && !allowRetry(ctx))) return next(ctx);
     let lastReached: RpcError | undefined;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -21,6 +21,9 @@ export interface LivenessHost {
 
 const PING = encodeFrame(FrameType.PING, 0, 0) as Buffer;
 
+/** How the close reason of a connection whose peer stopped answering pings begins. */
+export const KEEPALIVE_TIMEOUT_REASON = 'keepalive timeout';
+
 /**
  * Keepalive pings and idle closing for one connection, on one unref'd timer. Anything received
  * counts as a sign of life (a PONG, a reply, a request), so a busy connection sends no pings. A
@@ -61,7 +64,7 @@ export class Liveness {
     const { keepaliveIntervalMs, keepaliveTimeoutMs, idleTimeoutMs, isBusy } = this.opts;
     if (this.pingSentAt !== 0 && keepaliveTimeoutMs !== undefined && now - this.pingSentAt >= keepaliveTimeoutMs) {
       this.stop();
-      this.host.destroy(`keepalive timeout: no reply to a ping within ${keepaliveTimeoutMs} ms`);
+      this.host.destroy(`${KEEPALIVE_TIMEOUT_REASON}: no reply to a ping within ${keepaliveTimeoutMs} ms`);
       return;
     }
     if (idleTimeoutMs !== undefined && quietMs >= idleTimeoutMs && !(isBusy?.() ?? false)) {

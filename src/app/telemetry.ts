@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { Client } from '../client';
+import { telemetryHooksOf } from '../observability';
+
+/** What an app or client offers its global interceptors' telemetry hooks. */
+export interface TelemetryTargets {
+  logger: Logger;
+  client: Client;
+  /** A server's open connections and its port (apps only). */
+  server?: { connectionCount(): number; port(): number | undefined };
+}
+
+/**
+ * Feeds the telemetry hooks of global interceptors (accessLog, metrics, wherever the user put
+ * them in `interceptors` or `telemetry` made them): the logger, the client's breaker events and
+ * the server's connection count. Done once at creation; returns what to call on close.
+ */
+export function wireTelemetry(interceptors: readonly unknown[], targets: TelemetryTargets): () => void {
+  const stops: Array<() => void> = [];
+  for (const i of interceptors) {
+    const hooks = telemetryHooksOf(i);
+    if (hooks === undefined) continue;
+    hooks.useLogger?.(targets.logger);
+    const onBreaker = hooks.breakerChanged;
+    if (onBreaker !== undefined) targets.client.on('breaker', (change) => onBreaker(change));
+    const server = targets.server;
+    if (hooks.observeConnections !== undefined && server !== undefined) {
+      stops.push(hooks.observeConnections({ count: () => server.connectionCount(), port: () => server.port() }));
+    }
+  }
+  return () => {
+    for (const stop of stops) stop();
+  };
+}

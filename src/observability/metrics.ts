@@ -1,0 +1,177 @@
+import {
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type Meter,
+  type MeterProvider,
+  metrics as metricsApi,
+  type ObservableResult,
+  type UpDownCounter,
+} from '@opentelemetry/api';
+import type { CallContext } from '../call';
+import { RivetConfigError, RivetErrorCode } from '../errors';
+import type { Interceptor, Next } from '../interceptors';
+import { optionsObject, rejectUnknownKeys } from '../util';
+import {
+  ATTR_RIVET_STATUS_CODE,
+  ATTR_RPC_METHOD,
+  ATTR_RPC_SERVICE,
+  ATTR_RPC_SYSTEM,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  attemptOf,
+  INSTRUMENTATION_SCOPE,
+  RPC_SYSTEM,
+  splitAddress,
+  statusOf,
+} from './semconv';
+import { type BreakerChange, type ConnectionSource, TELEMETRY_HOOKS, type TelemetryHooks } from './telemetry-hooks';
+
+/** Options of {@link metrics}. */
+export interface MetricsOptions {
+  /** Where measurements go. Default: the global provider (`metrics.setGlobalMeterProvider`, which the OpenTelemetry Node SDK sets). */
+  meterProvider?: MeterProvider;
+}
+
+/** The bucket boundaries of the duration histograms, in ms: the RPC conventions' advice, with sub-ms buckets for loopback. */
+export const DURATION_BUCKETS_MS: readonly number[] = [0, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
+
+/** The value `rivet.client.breaker.state` reports for each breaker state. */
+export const BREAKER_STATE_VALUES: Readonly<Record<string, number>> = { closed: 0, halfOpen: 1, open: 2 };
+
+/**
+ * Validates metrics options; `name` prefixes error messages. Throws RivetConfigError.
+ * @internal shared with resolveTelemetry.
+ */
+export function checkMetricsOptions(input: unknown, name: string): MetricsOptions {
+  const o = optionsObject(name, input);
+  rejectUnknownKeys(name, o, ['meterProvider']);
+  const provider = o.meterProvider as Partial<MeterProvider> | undefined;
+  if (provider !== undefined && (typeof provider !== 'object' || provider === null || typeof provider.getMeter !== 'function')) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.meterProvider must be an OpenTelemetry MeterProvider (with getMeter), e.g. new MeterProvider({ readers }).`);
+  }
+  return { meterProvider: o.meterProvider as MeterProvider | undefined };
+}
+
+/**
+ * RPC metrics on the OpenTelemetry API, one interceptor for both sides:
+ * - `rpc.client.duration`, `rpc.server.duration`: histograms in ms, per call (all attempts for a
+ *   client), with `rpc.system`, `rpc.service`, `rpc.method`, `rpc.rivet.status_code`, and on the
+ *   client `server.address`/`server.port` of the endpoint that answered last.
+ * - `rivet.client.active_requests`, `rivet.server.active_requests`: calls in flight (UpDownCounter).
+ * - `rivet.client.retries`: attempts after the first (retries and hedges), for methods that retry.
+ * - `rivet.client.breaker.state` (0 closed, 1 half-open, 2 open, per `rpc.service` and
+ *   `server.address`) and `rivet.client.breaker.transitions`: fed from the client's 'breaker'
+ *   events when this interceptor is global on an app or client.
+ * - `rivet.server.connections`: open connections of each app it is global on, by `server.port`.
+ * Instruments are made once, here. Throws RivetConfigError for bad options.
+ */
+export function metrics(opts?: MetricsOptions): Interceptor {
+  return new MetricsInterceptor(checkMetricsOptions(opts, 'metrics options'));
+}
+
+class MetricsInterceptor implements Interceptor {
+  private readonly clientDuration: Histogram;
+  private readonly serverDuration: Histogram;
+  private readonly clientActive: UpDownCounter;
+  private readonly serverActive: UpDownCounter;
+  private readonly retries: Counter;
+  private readonly breakerTransitions: Counter;
+  // (service, method) → the attributes every measurement of it starts from; bounded by the methods called.
+  private readonly baseAttributes = new Map<string, Map<string, Attributes>>();
+  private readonly breakers = new Map<string, { attributes: Attributes; value: number }>();
+  private readonly connectionSources = new Set<ConnectionSource>();
+  readonly [TELEMETRY_HOOKS]: TelemetryHooks;
+
+  constructor(opts: MetricsOptions) {
+    const meter: Meter = (opts.meterProvider ?? metricsApi.getMeterProvider()).getMeter(INSTRUMENTATION_SCOPE);
+    const advice = { explicitBucketBoundaries: [...DURATION_BUCKETS_MS] };
+    this.clientDuration = meter.createHistogram('rpc.client.duration', { unit: 'ms', description: 'Duration of outbound RPCs, all attempts included.', advice });
+    this.serverDuration = meter.createHistogram('rpc.server.duration', { unit: 'ms', description: 'Duration of inbound RPCs.', advice });
+    this.clientActive = meter.createUpDownCounter('rivet.client.active_requests', { unit: '{request}', description: 'Outbound RPCs in flight.' });
+    this.serverActive = meter.createUpDownCounter('rivet.server.active_requests', { unit: '{request}', description: 'Inbound RPCs in flight.' });
+    this.retries = meter.createCounter('rivet.client.retries', { unit: '{attempt}', description: 'Attempts after the first: retries and hedged attempts.' });
+    this.breakerTransitions = meter.createCounter('rivet.client.breaker.transitions', { unit: '{transition}', description: 'Circuit breaker state changes.' });
+    meter
+      .createObservableGauge('rivet.client.breaker.state', { unit: '{state}', description: 'Circuit breaker state per endpoint: 0 closed, 1 half-open, 2 open.' })
+      .addCallback((result) => this.observeBreakers(result));
+    meter
+      .createObservableUpDownCounter('rivet.server.connections', { unit: '{connection}', description: 'Open server connections.' })
+      .addCallback((result) => this.observeConnections(result));
+    this[TELEMETRY_HOOKS] = {
+      breakerChanged: (change) => this.breakerChanged(change),
+      observeConnections: (source) => {
+        this.connectionSources.add(source);
+        return () => this.connectionSources.delete(source);
+      },
+    };
+  }
+
+  async intercept(ctx: CallContext, next: Next): Promise<unknown> {
+    const client = ctx.side === 'client';
+    const base = this.base(ctx.service, ctx.method);
+    const active = client ? this.clientActive : this.serverActive;
+    active.add(1, base);
+    const started = performance.now();
+    let code = 'OK';
+    try {
+      return await next();
+    } catch (err) {
+      code = statusOf(err);
+      throw err;
+    } finally {
+      const ms = performance.now() - started;
+      active.add(-1, base);
+      if (client) {
+        const attributes: Attributes = { ...base, [ATTR_RIVET_STATUS_CODE]: code };
+        if (ctx.peer !== undefined) {
+          const { host, port } = splitAddress(ctx.peer.address);
+          attributes[ATTR_SERVER_ADDRESS] = host;
+          if (port !== undefined) attributes[ATTR_SERVER_PORT] = port;
+        }
+        this.clientDuration.record(ms, attributes);
+      } else {
+        this.serverDuration.record(ms, { ...base, [ATTR_RIVET_STATUS_CODE]: code });
+      }
+    }
+  }
+
+  /** Counts the attempts after the first; runs below retry and hedge. */
+  interceptAttempt(ctx: CallContext, next: Next): Promise<unknown> {
+    if (attemptOf(ctx) > 1) this.retries.add(1, this.base(ctx.service, ctx.method));
+    return next();
+  }
+
+  private base(service: string, method: string): Attributes {
+    let byMethod = this.baseAttributes.get(service);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.baseAttributes.set(service, byMethod);
+    }
+    let attributes = byMethod.get(method);
+    if (attributes === undefined) {
+      attributes = Object.freeze({ [ATTR_RPC_SYSTEM]: RPC_SYSTEM, [ATTR_RPC_SERVICE]: service, [ATTR_RPC_METHOD]: method });
+      byMethod.set(method, attributes);
+    }
+    return attributes;
+  }
+
+  private breakerChanged(change: BreakerChange): void {
+    const { host, port } = splitAddress(change.endpoint);
+    const attributes: Attributes = { [ATTR_RPC_SYSTEM]: RPC_SYSTEM, [ATTR_RPC_SERVICE]: change.service, [ATTR_SERVER_ADDRESS]: host };
+    if (port !== undefined) attributes[ATTR_SERVER_PORT] = port;
+    this.breakers.set(`${change.service} ${change.endpoint}`, { attributes, value: BREAKER_STATE_VALUES[change.state] ?? 0 });
+    this.breakerTransitions.add(1, { ...attributes, 'rivet.breaker.state': change.state });
+  }
+
+  private observeBreakers(result: ObservableResult): void {
+    for (const b of this.breakers.values()) result.observe(b.value, b.attributes);
+  }
+
+  private observeConnections(result: ObservableResult): void {
+    for (const source of this.connectionSources) {
+      const port = source.port();
+      result.observe(source.count(), port === undefined ? { [ATTR_RPC_SYSTEM]: RPC_SYSTEM } : { [ATTR_RPC_SYSTEM]: RPC_SYSTEM, [ATTR_SERVER_PORT]: port });
+    }
+  }
+}

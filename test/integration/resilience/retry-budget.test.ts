@@ -1,0 +1,33 @@
+import { LedgerService } from '../../fixtures/resilience/ledger-service';
+import { rejection } from '../../fixtures/resilience/support';
+import { Harness } from '../../helpers/apps';
+
+describe('retry budget', () => {
+  const h = new Harness();
+  afterEach(() => h.close());
+
+  it('stops a retry storm: 10,000 failing idempotent calls add at most 0.2 × 10,000 + 10/s × 10 s retries', async () => {
+    const { app, address } = await h.serve({ services: [LedgerService] });
+    const svc = app.get(LedgerService);
+    // No breaker: the budget alone must hold the storm back.
+    const client = h.client({ endpoints: { Ledger: [address] }, policy: { breaker: false, retry: { maxAttempts: 3, initialBackoffMs: 1 } } });
+    const CALLS = 10_000;
+    const started = performance.now();
+    const errors = await Promise.all(
+      Array.from({ length: CALLS }, (_, i) => rejection(client.invoke('Ledger', 'read', [`s${i}`], { metadata: { 'x-fail-code': 'UNAVAILABLE' }, timeoutMs: 20_000 }))),
+    );
+    const windowS = (performance.now() - started) / 1000;
+    // The whole storm stays inside one 10 s budget window.
+    expect(windowS).toBeLessThan(9);
+
+    const retries = svc.runsOf('read').length - CALLS;
+    expect(retries).toBeLessThanOrEqual(0.2 * CALLS + 10 * 10);
+    // The budget, not something else, is what stopped them: it was used up, not left idle.
+    expect(retries).toBeGreaterThan(0.2 * CALLS * 0.9);
+    const stopped = new Map<string, number>();
+    for (const e of errors) stopped.set(String(e.stoppedBy), (stopped.get(String(e.stoppedBy)) ?? 0) + 1);
+    expect(stopped.get('budget')).toBeGreaterThan(CALLS / 2);
+    for (const why of stopped.keys()) expect(['budget', 'maxAttempts']).toContain(why);
+    expect(client.stats().retryBudget).toEqual([{ service: 'Ledger', calls: CALLS, retries }]);
+  });
+});
