@@ -56,6 +56,11 @@ describeEtcd('a cluster registered in etcd', () => {
 
     const killedAt = Date.now();
     await crashy.kill();
+    // Until its lease runs out it is still listed; calls that pick it find the port closed, and
+    // are retried on the survivor (they were never sent).
+    const meanwhile = await Promise.all([0, 1, 2, 3, 4, 5].map(() => whoami(c)()));
+    expect(new Set(meanwhile)).toEqual(new Set(['survivor']));
+    expect(c.endpoints('Fixture')).toHaveLength(2);
     await waitFor(() => c.endpoints('Fixture').length === 1, 3_000, 'the watching client to drop the killed instance');
     const watchGoneMs = Date.now() - killedAt;
     const reader = registry();

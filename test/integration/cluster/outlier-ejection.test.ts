@@ -87,7 +87,7 @@ describe('outlier ejection across three instances', () => {
   });
 
   it('never ejects more than half of the instances, even when all of them fail', async () => {
-    const addresses = await cluster({ a: () => true, b: () => true, c: () => true });
+    await cluster({ a: () => true, b: () => true, c: () => true });
     const c = client();
     const seen: number[] = [];
     for (let round = 0; round < 10; round++) {
@@ -97,6 +97,5 @@ describe('outlier ejection across three instances', () => {
     }
     // Three endpoints at 50%: one may be out, never two.
     expect(Math.max(...seen)).toBe(1);
-    expect(Object.keys(addresses)).toHaveLength(3);
   });
 });
