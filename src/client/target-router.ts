@@ -187,23 +187,29 @@ export class TargetRouter {
   }
 
   /**
-   * The endpoints that can take this attempt: usable, breaker not open, not ejected. Usually all
-   * of them, returned as is (no copy). Endpoints this call already failed on are left out while
-   * others remain.
+   * The endpoints that can take this attempt: usable, breaker not open, not ejected, and not
+   * still connecting while another is ready (as grpc's pickers do: a peer that accepts TCP but
+   * never answers must not hold calls for a whole connect timeout). Usually all of them, returned
+   * as is (no copy). Endpoints this call already failed on are left out while others remain.
    */
   private candidates(endpoints: readonly Endpoint[], failed: string[] | null): readonly Endpoint[] {
     let all = true;
+    let ready = false;
+    let connecting = false;
     for (let i = 0; i < endpoints.length; i++) {
       const e = endpoints[i];
-      if (!e.usable || e.ejected || (e.circuit !== null && e.breaker === 'open') || (failed !== null && failed.includes(e.address))) {
-        all = false;
-        break;
-      }
+      const state = e.state;
+      const open = e.ejected || (e.circuit !== null && e.breaker === 'open');
+      if (state === 'ready' && !open) ready = true;
+      else if (state === 'connecting') connecting = true;
+      if (!e.usable || open || (failed !== null && failed.includes(e.address))) all = false;
     }
-    if (all) return endpoints;
-    const healthy = endpoints.filter((e) => e.usable && !e.ejected && e.breaker !== 'open');
+    const skipConnecting = ready && connecting;
+    if (all && !skipConnecting) return endpoints;
+    const healthy = endpoints.filter((e) => e.usable && !e.ejected && e.breaker !== 'open' && !(skipConnecting && e.state === 'connecting'));
     if (failed === null) return healthy;
     const fresh = healthy.filter((e) => !failed.includes(e.address));
     return fresh.length > 0 ? fresh : healthy;
   }
+
 }
