@@ -1,6 +1,6 @@
-import type { BreakerStateChange, Client } from '../../../src';
+import { RpcError, type BreakerStateChange, type Client, type InterceptorFn } from '../../../src';
 import { faults } from '../../../src/testing';
-import { LedgerService } from '../../fixtures/resilience/ledger-service';
+import { DecoratedService, LedgerService } from '../../fixtures/resilience/ledger-service';
 import { logSink, prefer, rejection, TcpRelay } from '../../fixtures/resilience/support';
 import { Harness, waitFor } from '../../helpers/apps';
 
@@ -122,6 +122,49 @@ describe('circuit breaker', () => {
     const byEndpoint = Object.fromEntries(client.stats().endpoints.map((e) => [e.endpoint, e]));
     expect(byEndpoint[sick.address]).toMatchObject({ breaker: 'open', calls: 5, failures: 5 });
     expect(byEndpoint[healthy.address]).toMatchObject({ breaker: 'closed', calls: 20, failures: 0 });
+  });
+
+  it('keeps one breaker per service on an endpoint: a failing service does not open its neighbour', async () => {
+    const { app, address } = await h.serve({ services: [LedgerService, DecoratedService] });
+    const client = h.client({ endpoints: { Ledger: [address], Decorated: [address] }, policy: { retry: false, breaker: BREAKER } });
+    const events: BreakerStateChange[] = [];
+    client.on('breaker', (e) => events.push(e));
+    await failTimes(client, 5);
+    expect(events).toEqual([{ endpoint: address, service: 'Ledger', state: 'open' }]);
+    await expect(client.invoke('Decorated', 'classLevel')).resolves.toBe('classLevel');
+    expect(app.get(DecoratedService).runs).toEqual(['classLevel']);
+    expect(reasonOfNext(await rejection(client.invoke('Ledger', 'read', ['shed'])))).toBe('BREAKER_OPEN');
+  });
+
+  it('sends calls refused by a half-open breaker (its probe still out) to another endpoint', async () => {
+    let mode: 'fail' | 'slow' | 'ok' = 'fail';
+    const control: InterceptorFn = (ctx, next) => {
+      if (ctx.side === 'server' && mode === 'fail') throw new RpcError('UNAVAILABLE', 'sick');
+      if (ctx.side === 'server' && mode === 'slow') ctx.metadata['x-delay-ms'] = '300';
+      return next();
+    };
+    const sick = await h.serve({ services: [LedgerService], interceptors: [control] });
+    const spare = await h.serve({ services: [LedgerService] });
+    const client = h.client({
+      endpoints: { Ledger: [sick.address, spare.address] },
+      policy: { retry: { initialBackoffMs: 1 }, outlierDetection: false, breaker: BREAKER, balancer: prefer(() => sick.address) },
+    });
+    const events: BreakerStateChange[] = [];
+    client.on('breaker', (e) => events.push(e));
+    // Each call fails on the sick endpoint, then succeeds on the spare one.
+    for (let i = 0; i < 5; i++) await expect(client.invoke('Ledger', 'read', [`s${i}`])).resolves.toEqual({ key: `s${i}`, attempt: '2' });
+    expect(events.map((e) => e.state)).toEqual(['open']);
+
+    mode = 'slow';
+    await waitFor(() => events.length === 2, 2_000, 'the breaker to half-open');
+    const probe = client.invoke('Ledger', 'read', ['probe']);
+    await waitFor(() => sick.app.get(LedgerService).runs.length === 1, 1_000, 'the probe to reach the sick endpoint');
+    // The balancer still prefers the half-open endpoint; its breaker refuses, and the retry goes elsewhere.
+    const others = await Promise.all(Array.from({ length: 5 }, (_, i) => client.invoke('Ledger', 'read', [`o${i}`])));
+    for (const r of others) expect(r).toMatchObject({ attempt: '2' });
+    expect(spare.app.get(LedgerService).runs.filter((r) => r.key.startsWith('o'))).toHaveLength(5);
+    await expect(probe).resolves.toEqual({ key: 'probe', attempt: undefined });
+    expect(events.map((e) => e.state)).toEqual(['open', 'halfOpen', 'closed']);
   });
 });
 

