@@ -1,46 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import { createApp, isRpcError, type Client, type RpcError } from '../../src';
 import { FixtureService } from '../fixtures/fixture-service';
 import { Harness, waitFor } from '../helpers/apps';
+import { type ChildServer, startChildServer, stopChildServer } from '../helpers/child-server-process';
 
-// Plain JS on the compiled dist/: `npm test` builds it before jest runs.
-const CHILD_SERVER = path.join(__dirname, '..', 'fixtures', 'child-server.js');
-
-interface ChildServer {
-  port: number;
-  child: ChildProcess;
-  /** Resolves when the process has exited and its pipes have closed. */
-  closed: Promise<void>;
-}
-
-/** Starts child-server.js (on `port`, 0 for any) and resolves once it prints the port it listens on. */
-async function startChildServer(port = 0): Promise<ChildServer> {
-  const child = spawn(process.execPath, [CHILD_SERVER, String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const bound = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('child server did not start within 10 s')), 10_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child server exited (${code}) before it listened`));
-    });
-  });
-  return { port: bound, child, closed };
-}
-
-async function stopChildServer(s: ChildServer): Promise<void> {
-  if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-  await s.closed;
-}
 
 /** One call and how it ended. */
 interface Outcome {
