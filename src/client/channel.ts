@@ -270,7 +270,7 @@ export class Channel {
         if (p === undefined) return; // cancelled or timed out: the reply has no one to go to
         this.pending.delete(id);
         if (p.call.watcher === p) p.call.watcher = null;
-        this.recordLatency(performance.now() - p.sentAt);
+        this.recordLatency(p.sentAt, performance.now());
         const codec = this.codec as Codec;
         if (type === FrameType.RESPONSE) {
           let value: unknown;
@@ -333,8 +333,8 @@ export class Channel {
    * Peak EWMA: a slower sample is taken at once (so a slowing endpoint is shed quickly), a faster
    * one is blended in with a weight that grows with the time since the last sample.
    */
-  private recordLatency(ms: number): void {
-    const now = performance.now();
+  private recordLatency(sentAt: number, now: number): void {
+    const ms = now - sentAt;
     if (this.ewma === 0 || ms > this.ewma) {
       this.ewma = ms;
     } else {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { createBalancer, type EndpointView } from '../balancer';
-import { currentContext, type Invoker, type Middleware } from '../call';
+import { type CallContext, currentContext, type Invoker, type Middleware } from '../call';
 import { InstanceCache, type Registry } from '../discovery';
 import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
@@ -261,7 +261,52 @@ export class Client extends EventEmitter<ClientEvents> {
     return caller;
   }
 
-  private async callMethod(caller: MethodCaller, args: unknown[], opts: CallOptions | undefined): Promise<unknown> {
+  /**
+   * One call, from proxy or invoke: rejects with RpcError, never throws. Not an `async` function:
+   * one on every call cost a promise, its await and their closures; the call's outcome is chained
+   * with one `.then`, and the extra bookkeeping only when the call has signals or facts to learn.
+   */
+  private callMethod(caller: MethodCaller, args: unknown[], opts: CallOptions | undefined): Promise<unknown> {
+    const parent = currentContext();
+    let call: ClientCall;
+    try {
+      call = this.startCall(caller, args, opts, parent);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const userSignal = opts?.signal;
+    const parentSignal = parent?.signal;
+    let result: Promise<unknown>;
+    try {
+      result = caller.invoker(call);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    if (userSignal === undefined && parentSignal === undefined && caller.factsKnown) {
+      return result.then(undefined, (err: unknown) => {
+        throw withAttempts(err, call);
+      });
+    }
+    const finish = (): void => {
+      userSignal?.removeEventListener('abort', call);
+      parentSignal?.removeEventListener('abort', call);
+      if (!caller.factsKnown && call.learnt !== undefined) caller.learn(call.learnt);
+    };
+    return result.then(
+      (value) => {
+        finish();
+        return value;
+      },
+      (err: unknown) => {
+        withAttempts(err, call);
+        finish();
+        throw err;
+      },
+    );
+  }
+
+  /** The call's context, linked to the caller's and the parent call's signals. Throws RpcError. */
+  private startCall(caller: MethodCaller, args: unknown[], opts: CallOptions | undefined, parent: CallContext | undefined): ClientCall {
     if (this.closed !== null) throw beforeAnyAttempt(clientClosedError());
     const now = Date.now();
     let timeoutMs = caller.timeoutMs;
@@ -274,7 +319,6 @@ export class Client extends EventEmitter<ClientEvents> {
     let deadline = now + timeoutMs;
     // A call made while handling a call inherits what is left of that call's deadline, and is
     // cancelled with it.
-    const parent = currentContext();
     if (parent !== undefined && parent.deadline !== undefined && parent.deadline < deadline) deadline = parent.deadline;
     const call = new ClientCall(caller.service, caller.method, args, opts?.metadata ? { ...opts.metadata } : {}, deadline, caller.idempotent, caller.idempotentKnown);
     // A handler serving a retried call does not retry its own calls: retries would multiply
@@ -295,17 +339,14 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     userSignal?.addEventListener('abort', call, { once: true });
     parentSignal?.addEventListener('abort', call, { once: true });
-    try {
-      return await caller.invoker(call);
-    } catch (err) {
-      if (isRpcError(err) && err.attempts === undefined) err.attempts = call.attempts ?? [];
-      throw err;
-    } finally {
-      userSignal?.removeEventListener('abort', call);
-      parentSignal?.removeEventListener('abort', call);
-      if (!caller.factsKnown && call.learnt !== undefined) caller.learn(call.learnt);
-    }
+    return call;
   }
+}
+
+/** Every error a client returns lists its attempts. */
+function withAttempts(err: unknown, call: ClientCall): unknown {
+  if (isRpcError(err) && err.attempts === undefined) err.attempts = call.attempts ?? [];
+  return err;
 }
 
 function clientClosedError(): RpcError {

@@ -106,8 +106,20 @@ export class TargetRouter {
     this.builtFrom = instances;
   }
 
-  private async attempt(ctx: ClientCall): Promise<unknown> {
-    let picked = this.pick(ctx);
+  private attempt(ctx: ClientCall): Promise<unknown> {
+    let picked: Endpoint | undefined;
+    try {
+      picked = this.pick(ctx);
+    } catch (err) {
+      // A balancer that throws fails the attempt, as it did when this was an async function.
+      return Promise.reject(err);
+    }
+    return picked === undefined ? this.waitThenAttempt(ctx) : this.send(ctx, picked);
+  }
+
+  /** With nothing to pick now: fails fast, or (waitForReady) waits for an endpoint within the deadline. */
+  private async waitThenAttempt(ctx: ClientCall): Promise<unknown> {
+    let picked: Endpoint | undefined;
     while (picked === undefined) {
       if (!this.opts.waitForReady) throw this.noEndpoint(ctx, this.endpoints);
       await this.waitForChange(ctx.signal);
@@ -115,29 +127,50 @@ export class TargetRouter {
       if (instances !== undefined && instances !== this.builtFrom) this.rebuild(instances);
       picked = this.pick(ctx);
     }
+    return this.send(ctx, picked);
+  }
+
+  /**
+   * Sends the attempt to `picked` and books its outcome. Not an `async` function: one on every
+   * call cost a promise, its await and their closures; the outcome is chained with one `.then`.
+   */
+  private send(ctx: ClientCall, picked: Endpoint): Promise<unknown> {
     ctx.peer = picked.peer;
     ctx.endpoint = picked;
     picked.calls++;
     const started = performance.now();
+    let sent: Promise<unknown>;
     try {
-      const value = await (picked.circuit === null ? picked.channel.call(ctx) : picked.circuit.fireRaw(sendToPickedEndpoint, ctx));
-      this.opts.outliers?.onSuccess(picked);
-      return value;
-    } catch (raw) {
-      const err = picked.circuit === null ? raw : picked.circuit.mapError(raw);
-      const code = isRpcError(err) ? err.code : 'UNKNOWN';
-      if (countsAgainstEndpoint(err)) {
-        picked.failures++;
-        this.opts.outliers?.onFailure(picked, this.endpoints);
-      } else {
-        this.opts.outliers?.onSuccess(picked);
-      }
-      ctx.recordAttempt({ endpoint: picked.address, code, ms: Math.round((performance.now() - started) * 1000) / 1000 });
-      (ctx.failedEndpoints ??= []).push(picked.address);
-      throw err;
-    } finally {
-      ctx.learnFacts(picked.channel);
+      sent = picked.circuit === null ? picked.channel.call(ctx) : picked.circuit.fireRaw(sendToPickedEndpoint, ctx);
+    } catch (err) {
+      sent = Promise.reject(err);
     }
+    return sent.then(
+      (value) => {
+        this.opts.outliers?.onSuccess(picked);
+        ctx.learnFacts(picked.channel);
+        return value;
+      },
+      (raw: unknown) => {
+        throw this.onFailure(ctx, picked, raw, started);
+      },
+    );
+  }
+
+  /** Books a failed attempt and returns the error it fails with. */
+  private onFailure(ctx: ClientCall, picked: Endpoint, raw: unknown, started: number): unknown {
+    const err = picked.circuit === null ? raw : picked.circuit.mapError(raw);
+    const code = isRpcError(err) ? err.code : 'UNKNOWN';
+    if (countsAgainstEndpoint(err)) {
+      picked.failures++;
+      this.opts.outliers?.onFailure(picked, this.endpoints);
+    } else {
+      this.opts.outliers?.onSuccess(picked);
+    }
+    ctx.recordAttempt({ endpoint: picked.address, code, ms: Math.round((performance.now() - started) * 1000) / 1000 });
+    (ctx.failedEndpoints ??= []).push(picked.address);
+    ctx.learnFacts(picked.channel);
+    return err;
   }
 
   private pick(ctx: ClientCall): Endpoint | undefined {

@@ -1,4 +1,4 @@
-import type { CallContext, Middleware } from '../call';
+import type { CallContext, Invoker, Middleware } from '../call';
 import { ErrorReason, isRpcError, reasonOf, type RpcError, type StoppedBy } from '../errors';
 import { abortableSleep } from './abortable-sleep';
 import { decideRetry } from './decide-retry';
@@ -59,27 +59,46 @@ export function retryMiddleware(options: RetryMiddlewareOptions): Middleware {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   if (options.policy.maxAttempts <= 1 && policyOf === undefined) return (next) => next;
-  return (next) => async (ctx) => {
+  // Not an `async` function: most calls succeed at once, and one on every call cost a promise, its
+  // await and their closures. The first attempt is chained with one `.then`; only a failure
+  // enters the retry loop.
+  return (next) => (ctx) => {
     budget?.recordCall();
     const policy = policyOf?.(ctx) ?? options.policy;
-    if (policy.maxAttempts <= 1 || (allowRetry !== undefined && !allowRetry(ctx))) return next(ctx);
+    if (policy.maxAttempts <= 1 || (allowRetry !== undefined && !allowRetry(ctx))) return invoke(next, ctx);
+    return invoke(next, ctx).then(undefined, (err: unknown) => retryAfterFailure(err, ctx, next, policy));
+  };
+
+  /** The loop after the first attempt failed with `first`: decide, maybe sleep, try again. */
+  async function retryAfterFailure(first: unknown, ctx: CallContext, next: Invoker, policy: ResolvedRetryPolicy): Promise<unknown> {
+    let err = first;
     let lastReached: RpcError | undefined;
     for (let attempt = 1; ; attempt++) {
+      // Aborted (deadline or caller): the stage above reports the abort reason; stop here.
+      if (ctx.signal.aborted) throw err;
+      const remainingMs = ctx.deadline === undefined ? undefined : ctx.deadline - now();
+      const safe = typeof idempotent === 'function' ? idempotent(ctx) : idempotent;
+      const decision = decideRetry(attempt, policy, err, safe, remainingMs, random);
+      if (!decision.retry) throw stopWith(err, lastReached, decision.stoppedBy);
+      if (budget !== undefined && !budget.tryAcquireRetry()) throw stopWith(err, lastReached, 'budget');
+      if (isRpcError(err) && !err.notProcessed) lastReached = err;
+      if (decision.delayMs > 0) await abortableSleep(decision.delayMs, ctx.signal);
+      // The server sees which attempt this is, and does not retry its own downstream calls.
+      ctx.metadata[RETRY_ATTEMPT_METADATA_KEY] = String(attempt + 1);
       try {
         return await next(ctx);
-      } catch (err) {
-        // Aborted (deadline or caller): the stage above reports the abort reason; stop here.
-        if (ctx.signal.aborted) throw err;
-        const remainingMs = ctx.deadline === undefined ? undefined : ctx.deadline - now();
-        const safe = typeof idempotent === 'function' ? idempotent(ctx) : idempotent;
-        const decision = decideRetry(attempt, policy, err, safe, remainingMs, random);
-        if (!decision.retry) throw stopWith(err, lastReached, decision.stoppedBy);
-        if (budget !== undefined && !budget.tryAcquireRetry()) throw stopWith(err, lastReached, 'budget');
-        if (isRpcError(err) && !err.notProcessed) lastReached = err;
-        if (decision.delayMs > 0) await abortableSleep(decision.delayMs, ctx.signal);
-        // The server sees which attempt this is, and does not retry its own downstream calls.
-        ctx.metadata[RETRY_ATTEMPT_METADATA_KEY] = String(attempt + 1);
+      } catch (e) {
+        err = e;
       }
     }
-  };
+  }
+}
+
+/** `next(ctx)`, with a synchronous throw turned into a rejection, as an `await` would. */
+function invoke(next: Invoker, ctx: CallContext): Promise<unknown> {
+  try {
+    return next(ctx);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

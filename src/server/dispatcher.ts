@@ -1,4 +1,4 @@
-import { composeMiddleware, type Invoker, type Middleware } from '../call';
+import { type CallContext, composeMiddleware, type Invoker, type Middleware } from '../call';
 import { isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import type { ServiceDescriptor } from '../protocol';
 import type { ServiceDefinition } from './service-definition';
@@ -7,7 +7,12 @@ import type { ServiceDefinition } from './service-definition';
 export interface MethodEntry {
   readonly service: string;
   readonly method: string;
-  readonly invoker: Invoker;
+  /**
+   * Runs the method's whole chain. A method with no stages runs its handler directly: a
+   * synchronous handler's value comes back as it is, with no promise made for it, and what it
+   * throws is thrown. With stages (or an async handler) it returns a promise.
+   */
+  readonly run: (ctx: CallContext) => unknown;
   readonly timeoutMs: number | undefined;
   readonly idempotent: boolean;
 }
@@ -31,19 +36,19 @@ export class Dispatcher {
       if (service.version !== undefined) descriptor.version = service.version;
       for (const m of service.methods) {
         const handler = m.handler;
-        const last: Invoker = async (ctx) => {
+        const direct = (ctx: CallContext): unknown => {
+          let result: unknown;
           try {
-            return await handler(ctx);
+            result = handler(ctx);
           } catch (err) {
-            // The handler ran, so its call was processed, even when what it rethrows is a
-            // downstream call's "not processed" refusal: the caller must not resend it elsewhere.
-            throw isRpcError(err) && err.notProcessed ? new RpcError(err.code, err.message, err.details, { cause: err }) : err;
+            throw asProcessed(err);
           }
+          return isThenable(result) ? Promise.resolve(result).then(undefined, rethrowAsProcessed) : result;
         };
         const stages = [...globalMiddlewares, ...(m.guards ?? []), ...service.middlewares, ...m.middlewares];
         // With no stages the handler is the whole chain: nothing to skip at call time.
-        const invoker = stages.length === 0 ? last : composeMiddleware(stages, last);
-        methods.set(m.name, { service: service.name, method: m.name, invoker, timeoutMs: m.timeoutMs, idempotent: m.idempotent });
+        const run = stages.length === 0 ? direct : composeMiddleware(stages, toInvoker(direct));
+        methods.set(m.name, { service: service.name, method: m.name, run, timeoutMs: m.timeoutMs, idempotent: m.idempotent });
         descriptor.methods[m.name] = m.timeoutMs === undefined ? { idempotent: m.idempotent } : { idempotent: m.idempotent, timeoutMs: m.timeoutMs };
       }
       this.table.set(service.name, methods);
@@ -60,4 +65,33 @@ export class Dispatcher {
   get serviceNames(): string[] {
     return [...this.table.keys()];
   }
+}
+
+/**
+ * The handler ran, so its call was processed, even when what it throws is a downstream call's
+ * "not processed" refusal: the caller must not resend it elsewhere.
+ */
+function asProcessed(err: unknown): unknown {
+  return isRpcError(err) && err.notProcessed ? new RpcError(err.code, err.message, err.details, { cause: err }) : err;
+}
+
+function rethrowAsProcessed(err: unknown): never {
+  throw asProcessed(err);
+}
+
+/** True for a promise or anything `await` would treat as one. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** The innermost stage of a composed chain: always a promise, as stages expect. */
+function toInvoker(run: (ctx: CallContext) => unknown): Invoker {
+  return (ctx) => {
+    try {
+      const result = run(ctx);
+      return isThenable(result) ? (result as Promise<unknown>) : Promise.resolve(result);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
 }

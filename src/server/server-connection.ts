@@ -15,7 +15,7 @@ import {
   parseHello,
 } from '../protocol';
 import type { Connection } from '../transport';
-import type { Dispatcher, MethodEntry } from './dispatcher';
+import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
 import { ServerCall } from './server-call';
 
 // How long a refused peer has to close its side after the refusal before the server cuts it.
@@ -208,11 +208,26 @@ export class ServerConnection {
     // Node clamps longer timers to 1 ms, so a huge remaining time must be capped, not passed on.
     let timeoutMs = req.timeoutMs < MAX_TIMER_MS ? req.timeoutMs : MAX_TIMER_MS;
     if (entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs) timeoutMs = entry.timeoutMs;
-    const ctx = new ServerCall(entry.service, entry.method, req.args, req.metadata, Date.now() + timeoutMs, this.peer);
+    const deadline = Date.now() + timeoutMs;
+    const ctx = new ServerCall(entry.service, entry.method, req.args, req.metadata, deadline, this.peer);
     const call = new InFlight(id, ctx, entry);
     this.inFlight.set(id, call);
-    call.timer = setTimeout(onDeadline, timeoutMs, this, call);
-    runWithContext(ctx, entry.invoker).then(
+    let result: unknown;
+    try {
+      result = runWithContext(ctx, entry.run);
+    } catch (err) {
+      this.onFailure(call, err);
+      return;
+    }
+    if (!isThenable(result)) {
+      // A synchronous handler with no stages: it has answered already, so no promise and no
+      // deadline timer are made for it (no timer could have fired while it ran anyway).
+      this.onResult(call, result);
+      return;
+    }
+    // Armed after the handler's synchronous part, for what is left of the deadline.
+    call.timer = setTimeout(onDeadline, deadline - Date.now(), this, call);
+    result.then(
       (value) => this.onResult(call, value),
       (err: unknown) => this.onFailure(call, err),
     );
