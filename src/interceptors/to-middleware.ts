@@ -23,15 +23,32 @@ export function checkInterceptor(x: unknown, where: string): asserts x is Interc
 /**
  * Adapts a resolved interceptor (an instance or a function, not a class) into a Middleware.
  * Done once per method when its chain is built.
+ *
+ * Not an `async` wrapper: one per interceptor per call cost a promise and the microtask turns of
+ * adopting the interceptor's own promise. `settle` gives the same outcome: a promise back as it
+ * is, a plain value resolved, a synchronous throw rejected. The `() => next(ctx)` closure stays:
+ * `next()` takes no arguments and calls overlap, so each call needs its own.
  */
 export function toMiddleware(interceptor: Interceptor | InterceptorFn): Middleware {
   if (typeof interceptor === 'function') {
     const fn = interceptor;
     return (next: Invoker): Invoker =>
-      async (ctx) => fn(ctx, () => next(ctx));
+      (ctx) => {
+        try {
+          return settle(fn(ctx, () => next(ctx)));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
   }
   return (next: Invoker): Invoker =>
-    async (ctx) => interceptor.intercept(ctx, () => next(ctx));
+    (ctx) => {
+      try {
+        return settle(interceptor.intercept(ctx, () => next(ctx)));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
 }
 
 /**
@@ -40,6 +57,18 @@ export function toMiddleware(interceptor: Interceptor | InterceptorFn): Middlewa
  */
 export function toAttemptMiddleware(interceptor: Interceptor | InterceptorFn): Middleware | null {
   if (typeof interceptor === 'function' || typeof interceptor.interceptAttempt !== 'function') return null;
+  const attempt = interceptor as Required<Interceptor>;
   return (next: Invoker): Invoker =>
-    async (ctx) => (interceptor as Required<Interceptor>).interceptAttempt(ctx, () => next(ctx));
+    (ctx) => {
+      try {
+        return settle(attempt.interceptAttempt(ctx, () => next(ctx)));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+}
+
+/** What an interceptor returned, as the promise an `async` wrapper would have made of it. */
+function settle(result: unknown): Promise<unknown> {
+  return result instanceof Promise ? result : Promise.resolve(result);
 }
