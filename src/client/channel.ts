@@ -9,7 +9,9 @@ import {
   decodeError,
   encodeFrame,
   encodeHandshake,
-  encodeRequest,
+  encodeRequestFramed,
+  finishFrame,
+  FRAME_HEADER_BYTES,
   FrameFlags,
   FrameType,
   parseHelloAck,
@@ -167,19 +169,20 @@ export class Channel {
       return Promise.reject(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded before the call was sent', { reason: ErrorReason.DEADLINE }, { notProcessed: true }));
     }
     const codec = this.codec as Codec;
-    let payload: Buffer;
+    let frame: Buffer; // the payload behind room for the header, which is written once the id is known
     try {
-      payload = encodeRequest(codec, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
+      frame = encodeRequestFramed(codec, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
     } catch (err) {
       return Promise.reject(
         new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
       );
     }
-    if (payload.length > this.peerMaxFrameBytes) {
+    const payloadBytes = frame.length - FRAME_HEADER_BYTES;
+    if (payloadBytes > this.peerMaxFrameBytes) {
       return Promise.reject(
         new RpcError(
           'RESOURCE_EXHAUSTED',
-          `request of ${payload.length} bytes exceeds the server's limit of ${this.peerMaxFrameBytes}`,
+          `request of ${payloadBytes} bytes exceeds the server's limit of ${this.peerMaxFrameBytes}`,
           { reason: ErrorReason.FRAME_TOO_LARGE },
           { notProcessed: true },
         ),
@@ -191,7 +194,7 @@ export class Channel {
       const p = new Pending(this, id, resolve, reject, ctx, performance.now());
       this.pending.set(id, p);
       ctx.watcher = p;
-      conn.send(encodeFrame(FrameType.REQUEST, 0, id, payload));
+      conn.send(finishFrame(frame, FrameType.REQUEST, 0, id));
     });
   }
 

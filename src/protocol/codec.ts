@@ -7,6 +7,13 @@ export interface Codec {
   /** The name agreed in the handshake: `'msgpack'` or `'json'`. */
   readonly name: CodecName;
   encode(value: unknown): Buffer;
+  /**
+   * Encodes `value` behind `FRAME_HEADER_BYTES` free bytes: the result is a frame whose header is
+   * still to be written (`finishFrame`), so the payload is written once and never copied. The
+   * payload is `result.subarray(FRAME_HEADER_BYTES)`, the same bytes `encode` gives. The result
+   * is the caller's to hold: a later encode never writes over it.
+   */
+  encodeFramed(value: unknown): Buffer;
   decode(bytes: Buffer): unknown;
 }
 

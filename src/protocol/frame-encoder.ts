@@ -23,6 +23,16 @@ export function encodeFrame(type: number, flags: number, id: number, payload: Ui
   return frame;
 }
 
+/**
+ * Writes the header of a frame built by `Codec.encodeFramed` (payload behind `FRAME_HEADER_BYTES`
+ * free bytes), in place, and returns the frame: the same bytes `encodeFrame` gives for that
+ * payload, with no copy. The payload length is `frame.length - FRAME_HEADER_BYTES`.
+ */
+export function finishFrame(frame: Buffer, type: number, flags: number, id: number): Buffer {
+  writeHeader(frame, frame.length - FRAME_HEADER_BYTES, type, flags, id);
+  return frame;
+}
+
 function writeHeader(target: Buffer, length: number, type: number, flags: number, id: number): void {
   target.writeUInt32BE(length, 0);
   target[4] = type;

@@ -23,12 +23,27 @@ export interface ErrorMessage {
 
 /** Encodes a request payload. Throws what the codec throws for a value it cannot carry. */
 export function encodeRequest(codec: Codec, service: string, method: string, args: unknown[], metadata: Record<string, string>, timeoutMs: number): Buffer {
-  let hasMetadata = false;
-  for (const _ in metadata) {
-    hasMetadata = true;
-    break;
-  }
-  return codec.encode([service, method, args, hasMetadata ? metadata : null, timeoutMs]);
+  return codec.encode([service, method, args, hasKeys(metadata) ? metadata : null, timeoutMs]);
+}
+
+/**
+ * Encodes a request as a REQUEST frame whose header is still to be written (`Codec.encodeFramed`,
+ * then `finishFrame` once the id is known). The payload is `length - FRAME_HEADER_BYTES` bytes.
+ */
+export function encodeRequestFramed(
+  codec: Codec,
+  service: string,
+  method: string,
+  args: unknown[],
+  metadata: Record<string, string>,
+  timeoutMs: number,
+): Buffer {
+  return codec.encodeFramed([service, method, args, hasKeys(metadata) ? metadata : null, timeoutMs]);
+}
+
+function hasKeys(metadata: Record<string, string>): boolean {
+  for (const _ in metadata) return true;
+  return false;
 }
 
 /** Decodes and checks a request payload. Throws an Error saying what is malformed. */
@@ -72,12 +87,22 @@ function toMetadata(metadata: unknown): Record<string, string> {
 
 /** Encodes an error reply. Falls back to dropping `details` when the codec cannot carry them. */
 export function encodeError(codec: Codec, code: RpcCode, message: string, details: unknown): Buffer {
+  return encodeErrorAs(codec, false, code, message, details);
+}
+
+/** `encodeError` as an ERROR frame whose header is still to be written (see encodeRequestFramed). */
+export function encodeErrorFramed(codec: Codec, code: RpcCode, message: string, details: unknown): Buffer {
+  return encodeErrorAs(codec, true, code, message, details);
+}
+
+function encodeErrorAs(codec: Codec, framed: boolean, code: RpcCode, message: string, details: unknown): Buffer {
   const n = rpcCodeToNumber(code);
-  if (details === undefined) return codec.encode([n, message]);
+  if (details === undefined) return framed ? codec.encodeFramed([n, message]) : codec.encode([n, message]);
   try {
-    return codec.encode([n, message, details]);
+    return framed ? codec.encodeFramed([n, message, details]) : codec.encode([n, message, details]);
   } catch {
-    return codec.encode([n, `${message} (details could not be encoded)`]);
+    const m = [n, `${message} (details could not be encoded)`];
+    return framed ? codec.encodeFramed(m) : codec.encode(m);
   }
 }
 

@@ -6,9 +6,11 @@ import {
   type CodecName,
   createCodec,
   decodeRequest,
-  encodeError,
+  encodeErrorFramed,
   encodeFrame,
   encodeHandshake,
+  finishFrame,
+  FRAME_HEADER_BYTES,
   FrameFlags,
   FrameType,
   negotiate,
@@ -244,25 +246,26 @@ export class ServerConnection {
   private onResult(call: InFlight, value: unknown): void {
     if (call.done) return;
     const codec = this.codec as Codec;
-    let payload: Buffer;
+    let frame: Buffer; // the payload behind room for the header
     try {
-      payload = codec.encode(value);
+      frame = codec.encodeFramed(value);
     } catch (err) {
       this.log.warn({ method: `${call.entry.service}.${call.entry.method}`, err: (err as Error).message }, 'reply could not be encoded');
       this.sendError(call.id, 'INTERNAL', `reply could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, 0);
       this.settle(call);
       return;
     }
-    if (payload.length > this.peerMaxFrameBytes) {
+    const payloadBytes = frame.length - FRAME_HEADER_BYTES;
+    if (payloadBytes > this.peerMaxFrameBytes) {
       this.sendError(
         call.id,
         'RESOURCE_EXHAUSTED',
-        `reply of ${payload.length} bytes exceeds the client's limit of ${this.peerMaxFrameBytes}`,
+        `reply of ${payloadBytes} bytes exceeds the client's limit of ${this.peerMaxFrameBytes}`,
         { reason: ErrorReason.FRAME_TOO_LARGE },
         0,
       );
     } else {
-      this.conn.send(encodeFrame(FrameType.RESPONSE, 0, call.id, payload));
+      this.conn.send(finishFrame(frame, FrameType.RESPONSE, 0, call.id));
     }
     this.settle(call);
   }
@@ -296,15 +299,16 @@ export class ServerConnection {
 
   private sendError(id: number, code: RpcCode, message: string, details: unknown, flags: number): void {
     const codec = this.codec as Codec;
-    let payload = encodeError(codec, code, message, details);
-    if (payload.length > this.peerMaxFrameBytes) {
+    let frame = encodeErrorFramed(codec, code, message, details); // the payload behind room for the header
+    const payloadBytes = frame.length - FRAME_HEADER_BYTES;
+    if (payloadBytes > this.peerMaxFrameBytes) {
       // The client would close the whole connection over one oversize frame; keep the code and
       // the start of the message, and say what was dropped.
-      payload = encodeError(codec, code, `${message.slice(0, 256)} (error details dropped: ${payload.length} bytes exceed the client's limit)`, {
+      frame = encodeErrorFramed(codec, code, `${message.slice(0, 256)} (error details dropped: ${payloadBytes} bytes exceed the client's limit)`, {
         reason: ErrorReason.FRAME_TOO_LARGE,
       });
     }
-    this.conn.send(encodeFrame(FrameType.ERROR, flags, id, payload));
+    this.conn.send(finishFrame(frame, FrameType.ERROR, flags, id));
   }
 
   private settle(call: InFlight): void {

@@ -1,4 +1,5 @@
 import type { Codec } from '../codec';
+import { FRAME_HEADER_BYTES } from '../frame';
 
 // JSON.parse makes "__proto__" an own property, which is harmless until user code copies the
 // object with Object.assign or a spread merge; drop it so that never matters.
@@ -20,6 +21,13 @@ export class JsonCodec implements Codec {
   encode(value: unknown): Buffer {
     // `undefined` alone is not JSON; send null so the frame is always valid.
     return Buffer.from(JSON.stringify(value === undefined ? null : value));
+  }
+
+  encodeFramed(value: unknown): Buffer {
+    const text = JSON.stringify(value === undefined ? null : value);
+    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + Buffer.byteLength(text));
+    frame.write(text, FRAME_HEADER_BYTES);
+    return frame;
   }
 
   decode(bytes: Buffer): unknown {

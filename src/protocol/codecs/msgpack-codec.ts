@@ -1,5 +1,9 @@
-import { C1, Packr, Unpackr } from 'msgpackr';
+import { C1, Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
 import type { Codec } from '../codec';
+import { FRAME_HEADER_BYTES } from '../frame';
+
+// msgpackr leaves the low byte's count of free bytes in front of what it writes.
+const FRAMED = RESERVE_START_SPACE | FRAME_HEADER_BYTES;
 
 /**
  * msgpack through msgpackr, the default codec.
@@ -12,6 +16,10 @@ import type { Codec } from '../codec';
  *
  * A plain msgpack map (what a non-msgpackr peer sends for an object) decodes as a JS Map, since
  * maps are how Map travels; request metadata accepts either (see decodeRequest).
+ *
+ * `pack` returns a view of msgpackr's working buffer, and the next `pack` writes after it (or in a
+ * new buffer), never over it: only `REUSE_BUFFER_MODE`/`RESET_BUFFER_MODE` rewind, and neither is
+ * used here. So a frame built by `encodeFramed` can wait in the outbox while more are packed.
  */
 export class MsgpackCodec implements Codec {
   readonly name = 'msgpack' as const;
@@ -20,6 +28,10 @@ export class MsgpackCodec implements Codec {
 
   encode(value: unknown): Buffer {
     return this.packr.pack(value);
+  }
+
+  encodeFramed(value: unknown): Buffer {
+    return this.packr.pack(value, FRAMED);
   }
 
   decode(bytes: Buffer): unknown {
