@@ -10,7 +10,7 @@ export class TokenBucket {
 
   /** Starts full, at `nowMs`. */
   constructor(
-    private readonly perSecond: number,
+    perSecond: number,
     private readonly burst: number,
     nowMs: number,
   ) {

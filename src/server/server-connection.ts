@@ -114,7 +114,7 @@ export class ServerConnection {
     }
   }
 
-  private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
+  private onFrame(type: number, _flags: number, id: number, payload: Buffer): void {
     if (this.codec === null) {
       // Refused: whatever else the peer sends is ignored, not answered or logged again.
       if (this.refusedTimer !== undefined) return;

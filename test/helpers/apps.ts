@@ -1,4 +1,4 @@
-import { createApp, createClient, MemoryRegistry, type App, type AppOptions, type ClientOptions } from '../../src';
+import { createApp, createClient, isRpcError, MemoryRegistry, type App, type AppOptions, type ClientOptions, type RpcError } from '../../src';
 import type { Client } from '../../src';
 
 /** Apps and clients a test made, closed together in afterEach so no socket outlives a test. */
@@ -38,5 +38,26 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
     if (await cond()) return;
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Settles with the call's error, or fails the test if it resolves; returns the error and when it came. */
+export async function failure(p: Promise<unknown>): Promise<{ err: RpcError; at: number }> {
+  try {
+    await p;
+  } catch (err) {
+    return { err: err as RpcError, at: performance.now() };
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** 'OK' when the call succeeds, else its RpcCode; anything but an RpcError fails the test. */
+export async function outcomeCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'OK';
+  } catch (err) {
+    if (!isRpcError(err)) throw err;
+    return err.code;
   }
 }

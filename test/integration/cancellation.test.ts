@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { currentContext, Method, RemoteService, Service, type Remote, type RpcError } from '../../src';
 import { FixtureService } from '../fixtures/fixture-service';
-import { Harness, waitFor } from '../helpers/apps';
+import { failure, Harness, waitFor } from '../helpers/apps';
 
 // How long after abort() the caller may wait for its rejection: the rejection is local and
 // immediate, so this is only scheduling slack.
@@ -43,15 +43,6 @@ class BranchService {
   }
 }
 
-/** Settles with the call's error, or fails the test if it resolves; returns the error and when it came. */
-async function failure(p: Promise<unknown>): Promise<{ err: RpcError; at: number }> {
-  try {
-    await p;
-  } catch (err) {
-    return { err: err as RpcError, at: performance.now() };
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
 
 describe('cancellation', () => {
   const h = new Harness();

@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { currentContext, DEFAULT_DEADLINE_MS, Method, RemoteService, RpcError, Service, type Client, type Remote } from '../../src';
 import { FixtureService } from '../fixtures/fixture-service';
-import { Harness, waitFor } from '../helpers/apps';
+import { failure, Harness, waitFor } from '../helpers/apps';
 
 // How far a handler's view of its deadline may lag the caller's: one trip over loopback plus the
 // rounding of the remaining time to whole milliseconds.
@@ -69,15 +69,6 @@ class UpstreamService {
   }
 }
 
-/** Rejects with the call's error, or fails the test if it resolves; returns the error and when it came. */
-async function failure(p: Promise<unknown>): Promise<{ err: RpcError; at: number }> {
-  try {
-    await p;
-  } catch (err) {
-    return { err: err as RpcError, at: performance.now() };
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
 
 describe('deadlines', () => {
   const h = new Harness();

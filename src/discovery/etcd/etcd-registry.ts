@@ -1,5 +1,4 @@
 import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
-import type { Logger } from 'pino';
 import { RivetConfigError, RivetErrorCode, RpcError } from '../../errors';
 import { jitteredBackoffMs, nonEmptyString } from '../../util';
 import type { Instance } from '../instance';

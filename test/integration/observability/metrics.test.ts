@@ -1,21 +1,12 @@
 import type { Histogram } from '@opentelemetry/sdk-metrics';
-import { isRpcError, metrics } from '../../../src';
+import { metrics } from '../../../src';
 import { FixtureService } from '../../fixtures/fixture-service';
-import { Harness } from '../../helpers/apps';
+import { Harness, outcomeCode } from '../../helpers/apps';
 import { collectMetrics, histogramCount, memoryMetrics, pointsOf } from '../../helpers/otel';
 
 const h = new Harness();
 afterEach(() => h.close());
 
-async function settle(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    if (!isRpcError(err)) throw err;
-    return err.code;
-  }
-}
 
 describe('RPC metrics', () => {
   it('counts every call in the client and server duration histograms, by method and status', async () => {
@@ -24,8 +15,8 @@ describe('RPC metrics', () => {
     const client = h.client({ interceptors: [metrics({ meterProvider: provider })], policy: { retry: false } });
     for (let i = 0; i < 7; i++) await client.invoke('Fixture', 'echo', [i]);
     const failed = { metadata: { 'x-fail-code': 'NOT_FOUND' } };
-    expect(await settle(client.invoke('Fixture', 'behave', ['a'], failed))).toBe('NOT_FOUND');
-    expect(await settle(client.invoke('Fixture', 'behave', ['b'], failed))).toBe('NOT_FOUND');
+    expect(await outcomeCode(client.invoke('Fixture', 'behave', ['a'], failed))).toBe('NOT_FOUND');
+    expect(await outcomeCode(client.invoke('Fixture', 'behave', ['b'], failed))).toBe('NOT_FOUND');
 
     const m = await collectMetrics(reader);
     const clientDuration = m.get('rpc.client.duration');
@@ -54,14 +45,14 @@ describe('RPC metrics', () => {
       policy: { retry: { maxAttempts: 3, initialBackoffMs: 1 }, breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 } },
     });
     const flaky = { metadata: { 'x-fail-code': 'UNAVAILABLE', 'x-fail-times': '2', 'x-key': 'flaky' } };
-    expect(await settle(client.invoke('Fixture', 'behave', ['f'], flaky))).toBe('OK');
+    expect(await outcomeCode(client.invoke('Fixture', 'behave', ['f'], flaky))).toBe('OK');
     let m = await collectMetrics(reader);
     expect(pointsOf(m.get('rivet.client.retries'), { 'rpc.method': 'behave' })[0].value).toBe(2);
     expect(histogramCount(m.get('rpc.client.duration'))).toBe(1);
 
     const broken = { metadata: { 'x-fail-code': 'UNAVAILABLE' } };
     const opened = new Promise((resolve) => client.once('breaker', resolve));
-    for (let i = 0; i < 3; i++) await settle(client.invoke('Fixture', 'behave', [`b${i}`], broken));
+    for (let i = 0; i < 3; i++) await outcomeCode(client.invoke('Fixture', 'behave', [`b${i}`], broken));
     await opened;
     m = await collectMetrics(reader);
     expect(pointsOf(m.get('rivet.client.breaker.state'), { 'rpc.service': 'Fixture', 'server.port': port })[0].value).toBe(2);

@@ -1,21 +1,11 @@
-import { isRpcError } from '../../../src';
 import { FixtureService } from '../../fixtures/fixture-service';
-import { Harness, waitFor } from '../../helpers/apps';
+import { Harness, outcomeCode, waitFor } from '../../helpers/apps';
 import { memoryLogger } from '../../helpers/otel';
 
 const h = new Harness();
 afterEach(() => h.close());
 const policy = { retry: false as const, timeoutMs: 5_000 };
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    if (!isRpcError(err)) throw err;
-    return err.code;
-  }
-}
 
 describe('server limits through createApp', () => {
   it('refuses connections beyond maxConnections, logging why, and keeps serving the others', async () => {
@@ -24,7 +14,7 @@ describe('server limits through createApp', () => {
     const first = h.client({ policy });
     await expect(first.invoke('Fixture', 'echo', ['one'])).resolves.toBe('one');
     const second = h.client({ policy });
-    await expect(codeOf(second.invoke('Fixture', 'echo', ['two']))).resolves.toBe('UNAVAILABLE');
+    await expect(outcomeCode(second.invoke('Fixture', 'echo', ['two']))).resolves.toBe('UNAVAILABLE');
     expect(lines.find((l) => l.msg === 'refusing connection: maxConnections reached')).toMatchObject({ level: 40, maxConnections: 1, peer: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
     await expect(first.invoke('Fixture', 'echo', ['again'])).resolves.toBe('again');
   });
@@ -33,11 +23,11 @@ describe('server limits through createApp', () => {
     const { app } = await h.serve({ services: [FixtureService], limits: { maxInFlightPerConnection: 2 } });
     const client = h.client({ policy });
     const slow = { metadata: { 'x-delay-ms': '300' } };
-    const codes = await Promise.all(['a', 'b', 'c'].map((k) => codeOf(client.invoke('Fixture', 'behave', [k], slow))));
+    const codes = await Promise.all(['a', 'b', 'c'].map((k) => outcomeCode(client.invoke('Fixture', 'behave', [k], slow))));
     expect(codes.sort()).toEqual(['OK', 'OK', 'RESOURCE_EXHAUSTED']);
     expect(app.get(FixtureService).log.started).toHaveLength(2);
     // Once the slots are free, calls run again.
-    await expect(codeOf(client.invoke('Fixture', 'behave', ['d']))).resolves.toBe('OK');
+    await expect(outcomeCode(client.invoke('Fixture', 'behave', ['d']))).resolves.toBe('OK');
   });
 
   it('closes a connection idle for idleTimeoutMs, and the client reconnects on its next call', async () => {

@@ -3,7 +3,6 @@ import type { CallContext } from '../../../src/call';
 import { RpcError } from '../../../src/errors';
 import {
   decodeError,
-  encodeFrame,
   encodeHandshake,
   encodeRequest,
   FrameDecoder,
