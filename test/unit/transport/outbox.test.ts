@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { Outbox, OUTBOX_FLUSH_BYTES } from '../../../src/transport';
+import { Outbox, OUTBOX_FLUSH_BYTES, OUTBOX_FLUSH_FRAMES } from '../../../src/transport';
 
 const tick = (): Promise<void> => new Promise(setImmediate);
 
@@ -76,6 +76,31 @@ describe('Outbox', () => {
     expect(writes).toEqual([[small, rest, 'z']]);
     await tick();
     expect(writes).toHaveLength(1);
+  });
+
+  it('flushes at once when the batch reaches OUTBOX_FLUSH_FRAMES, however small the frames', async () => {
+    const { stream, writes } = recordingStream(1024 * 1024);
+    const outbox = new Outbox(stream, () => {});
+    const sent = Array.from({ length: OUTBOX_FLUSH_FRAMES * 2 + 3 }, (_, i) => `f${i}`);
+    for (let i = 0; i < OUTBOX_FLUSH_FRAMES - 1; i++) outbox.push(frame(sent[i]));
+    expect(writes).toEqual([]);
+    outbox.push(frame(sent[OUTBOX_FLUSH_FRAMES - 1]));
+    expect(writes).toEqual([sent.slice(0, OUTBOX_FLUSH_FRAMES)]);
+    for (let i = OUTBOX_FLUSH_FRAMES; i < sent.length; i++) outbox.push(frame(sent[i]));
+    expect(writes).toHaveLength(2);
+    await tick();
+    // The rest of the tick goes out at its end; nothing is lost or reordered.
+    expect(writes).toEqual([sent.slice(0, OUTBOX_FLUSH_FRAMES), sent.slice(OUTBOX_FLUSH_FRAMES, 2 * OUTBOX_FLUSH_FRAMES), sent.slice(2 * OUTBOX_FLUSH_FRAMES)]);
+  });
+
+  it('counts a frame sent as [header, payload] once toward OUTBOX_FLUSH_FRAMES', () => {
+    const { stream, writes } = recordingStream(1024 * 1024);
+    const outbox = new Outbox(stream, () => {});
+    for (let i = 0; i < OUTBOX_FLUSH_FRAMES - 1; i++) outbox.push([frame('h'), frame('p')]);
+    expect(writes).toEqual([]);
+    outbox.push([frame('h'), frame('p')]);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toHaveLength(2 * OUTBOX_FLUSH_FRAMES);
   });
 
   it('flushes a single frame over OUTBOX_FLUSH_BYTES at once', () => {
