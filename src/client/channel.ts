@@ -19,7 +19,7 @@ import {
   type ServiceDescriptor,
 } from '../protocol';
 import { type Connection, describeTlsError, KEEPALIVE_TIMEOUT_REASON, type Transport } from '../transport';
-import { jitteredBackoffMs } from '../util';
+import { IdTable, jitteredBackoffMs } from '../util';
 import type { AbortWatcher, ClientCall } from './client-call';
 
 /** First reconnect delay after a failed connect: 100 ms, doubling up to RECONNECT_MAX_MS. */
@@ -77,7 +77,7 @@ export class Channel {
   private peerMaxFrameBytes = 0;
   private connecting: Promise<void> | null = null;
   private handshake: { resolve: () => void; reject: (err: RpcError) => void } | null = null;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new IdTable<Pending>();
   private lastId = 0;
   private failures = 0;
   private retryAt = 0;
@@ -381,7 +381,7 @@ export class Channel {
 
   /** Settles every pending call with its own copy of the error (stages annotate errors per call). */
   private failAll(err: RpcError): void {
-    const pending = [...this.pending.values()];
+    const pending = this.pending.entries();
     this.pending.clear();
     for (const p of pending) {
       if (p.call.watcher === p) p.call.watcher = null;

@@ -17,6 +17,7 @@ import {
   parseHello,
 } from '../protocol';
 import type { Connection } from '../transport';
+import { IdTable } from '../util';
 import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
 import { ServerCall } from './server-call';
 
@@ -56,7 +57,7 @@ class InFlight {
 export class ServerConnection {
   private codec: Codec | null = null;
   private peerMaxFrameBytes = 0;
-  private readonly inFlight = new Map<number, InFlight>();
+  private readonly inFlight = new IdTable<InFlight>();
   private draining = false;
   private refusedTimer: NodeJS.Timeout | undefined = undefined;
   private idleWaiters: Array<() => void> = [];
@@ -107,7 +108,7 @@ export class ServerConnection {
 
   /** Fails every call still running (the drain timed out): their handlers are aborted. */
   abortAll(): void {
-    for (const call of this.inFlight.values()) {
+    for (const call of this.inFlight.entries()) {
       call.controller.abort(new RpcError('UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }));
       this.sendError(call.id, 'UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }, 0);
       this.settle(call);
@@ -201,6 +202,10 @@ export class ServerConnection {
         { reason: ErrorReason.TOO_MANY_IN_FLIGHT },
         FrameFlags.NOT_PROCESSED,
       );
+      return;
+    }
+    if (id === 0) {
+      this.sendError(id, 'INVALID_ARGUMENT', 'request id 0 is reserved for connection-level frames', { reason: ErrorReason.BAD_REQUEST }, 0);
       return;
     }
     if (this.inFlight.has(id)) {
@@ -327,7 +332,7 @@ export class ServerConnection {
     if (reason !== undefined) this.log.warn({ reason }, 'connection closed');
     else this.log.debug('connection closed');
     // Nobody is left to reply to: stop the handlers' work.
-    for (const call of this.inFlight.values()) {
+    for (const call of this.inFlight.entries()) {
       call.controller.abort(new RpcError('CANCELLED', 'the client connection closed', { reason: ErrorReason.CONNECTION_LOST }));
       this.settle(call);
     }

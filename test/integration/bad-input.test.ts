@@ -297,6 +297,23 @@ describe('bad input', () => {
     });
   });
 
+  describe('request id 0', () => {
+    const msgpack = createCodec('msgpack');
+
+    it('is refused as a bad request without running, and the connection keeps serving', async () => {
+      const r = await raw();
+      await r.handshake();
+      r.sendFrame(FrameType.REQUEST, 0, encodeRequest(msgpack, 'Fixture', 'echo', ['never'], {}, 5_000));
+      const refusal = await r.nextFrame();
+      const err = decodeError(msgpack, refusal.payload);
+      expect([refusal.type, refusal.id, err.code, (err.details as { reason: string }).reason]).toEqual([FrameType.ERROR, 0, 'INVALID_ARGUMENT', 'BAD_REQUEST']);
+      expect(err.message).toBe('request id 0 is reserved for connection-level frames');
+      r.sendFrame(FrameType.REQUEST, 1, encodeRequest(msgpack, 'Fixture', 'echo', ['after'], {}, 5_000));
+      const reply = await r.nextFrame();
+      expect([reply.type, reply.id, msgpack.decode(reply.payload)]).toEqual([FrameType.RESPONSE, 1, 'after']);
+    });
+  });
+
   describe('__proto__ in payloads', () => {
     afterEach(() => {
       // Clean up before asserting elsewhere, should a case ever pollute.
