@@ -2,6 +2,7 @@ import type { CallContext, Peer } from '../call';
 import { ErrorReason, RpcError, type AttemptRecord } from '../errors';
 import type { ResolvedRetryPolicy } from '../resilience';
 import type { Channel } from './channel';
+import type { DeadlineList, Timed } from './deadline-timers';
 import type { Endpoint } from './endpoint';
 
 /** Told when a call is aborted; the channel's pending entry of the attempt in flight. */
@@ -18,7 +19,7 @@ export interface AbortWatcher {
  * the client together. The controller (and so `signal`) is made only when something reads
  * `signal`; stages use `abort()`, `aborted` and `abortReason`.
  */
-export class ClientCall implements CallContext {
+export class ClientCall implements CallContext, Timed {
   readonly side = 'client' as const;
   peer: Peer | undefined = undefined;
   principal: unknown = undefined;
@@ -43,6 +44,11 @@ export class ClientCall implements CallContext {
   retryPolicy: ResolvedRetryPolicy | undefined = undefined;
   /** What the server's handshake said about the method, once an attempt learnt it. */
   learnt: { readonly idempotent: boolean; readonly timeoutMs?: number } | undefined = undefined;
+  /** The deadline timer's links (see DeadlineTimers): kept here so arming one allocates nothing. */
+  expiresAt = 0;
+  timerPrev: Timed | null = null;
+  timerNext: Timed | null = null;
+  timerList: DeadlineList | null = null;
   private controller: AbortController | null = null;
   private forks: ClientCall[] | null = null;
 
@@ -81,6 +87,11 @@ export class ClientCall implements CallContext {
     watcher?.onCallAborted();
     if (this.forks !== null) for (const f of this.forks) f.abort(reason);
     this.controller?.abort(reason);
+  }
+
+  /** The deadline passed: abort with DEADLINE_EXCEEDED. */
+  expire(): void {
+    this.abort(deadlineExceeded());
   }
 
   /** A linked signal (the caller's or the parent call's) aborted: cancel this call. */
@@ -135,4 +146,9 @@ export class ClientCall implements CallContext {
     const i = this.forks.indexOf(child);
     if (i >= 0) this.forks.splice(i, 1);
   }
+}
+
+/** The error of a call whose deadline passed. */
+export function deadlineExceeded(): RpcError {
+  return new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE });
 }

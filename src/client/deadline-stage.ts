@@ -1,6 +1,9 @@
 import type { Invoker, Middleware } from '../call';
-import { ErrorReason, RpcError } from '../errors';
-import type { ClientCall } from './client-call';
+import { type ClientCall, deadlineExceeded } from './client-call';
+import { DeadlineTimers } from './deadline-timers';
+
+// One set of timers for every client of the process: a call's deadline costs no Timeout of its own.
+const timers = new DeadlineTimers();
 
 /**
  * The one clock of a client call. It sits above retry, so all attempts and all backoff share the
@@ -15,15 +18,15 @@ export const deadlineStage: Middleware = (next) => (ctx) => {
   const deadline = call.deadline;
   if (deadline === undefined) return invoke(next, call);
   const ms = deadline - Date.now();
-  if (ms <= 0) return Promise.reject(deadlineError());
-  const timer = setTimeout(expire, ms, call);
+  if (ms <= 0) return Promise.reject(deadlineExceeded());
+  timers.arm(call, ms);
   return invoke(next, call).then(
     (value) => {
-      clearTimeout(timer);
+      timers.disarm(call);
       return value;
     },
     (err: unknown) => {
-      clearTimeout(timer);
+      timers.disarm(call);
       // When the call was aborted, the abort's reason is the truth, whatever a stage below made of it.
       throw call.abortReason ?? err;
     },
@@ -37,13 +40,4 @@ function invoke(next: Invoker, call: ClientCall): Promise<unknown> {
   } catch (err) {
     return Promise.reject(err);
   }
-}
-
-function deadlineError(): RpcError {
-  return new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE });
-}
-
-// Module-level, so arming the timer allocates no closure per call.
-function expire(call: ClientCall): void {
-  call.abort(deadlineError());
 }

@@ -3,7 +3,7 @@ import { satisfies, subset, valid, validRange } from 'semver';
 import type { Balancer } from '../balancer';
 import { type Instance, type InstanceCache, instanceAddress } from '../discovery';
 import { ErrorReason, isRpcError, RpcError } from '../errors';
-import { type Breakers, breakerKey, countsAgainstEndpoint } from '../resilience';
+import { type Breakers, breakerKey, countsAgainstEndpoint, type EndpointBreaker } from '../resilience';
 import type { ChannelPool } from './channel-pool';
 import type { ClientCall } from './client-call';
 import { Endpoint } from './endpoint';
@@ -132,34 +132,42 @@ export class TargetRouter {
 
   /**
    * Sends the attempt to `picked` and books its outcome. Not an `async` function: one on every
-   * call cost a promise, its await and their closures; the outcome is chained with one `.then`.
+   * call cost a promise, its await and their closures; the outcome is chained with one `.then`,
+   * which also reports it to a closed breaker (the breaker adds no promise of its own then).
    */
   private send(ctx: ClientCall, picked: Endpoint): Promise<unknown> {
     ctx.peer = picked.peer;
     ctx.endpoint = picked;
     picked.calls++;
     const started = performance.now();
+    const circuit = picked.circuit;
+    // Closed (or no breaker): sent here, and the outcome reported below. Otherwise opossum decides.
+    const direct = circuit === null || circuit.admitsDirectly;
     let sent: Promise<unknown>;
     try {
-      sent = picked.circuit === null ? picked.channel.call(ctx) : picked.circuit.fireRaw(sendToPickedEndpoint, ctx);
+      sent = direct ? picked.channel.call(ctx) : (circuit as EndpointBreaker).fire(sendToPickedEndpoint, ctx);
     } catch (err) {
       sent = Promise.reject(err);
     }
     return sent.then(
       (value) => {
+        if (direct && circuit !== null) circuit.recordSuccess();
         this.opts.outliers?.onSuccess(picked);
         ctx.learnFacts(picked.channel);
         return value;
       },
-      (raw: unknown) => {
-        throw this.onFailure(ctx, picked, raw, started);
+      (err: unknown) => {
+        if (!direct || circuit === null) throw this.onFailure(ctx, picked, err, started);
+        // The failure reaches the stages above once the breaker has counted it (and maybe opened).
+        return circuit.recordFailure(err).then(undefined, (counted: unknown) => {
+          throw this.onFailure(ctx, picked, counted, started);
+        });
       },
     );
   }
 
   /** Books a failed attempt and returns the error it fails with. */
-  private onFailure(ctx: ClientCall, picked: Endpoint, raw: unknown, started: number): unknown {
-    const err = picked.circuit === null ? raw : picked.circuit.mapError(raw);
+  private onFailure(ctx: ClientCall, picked: Endpoint, err: unknown, started: number): unknown {
     const code = isRpcError(err) ? err.code : 'UNKNOWN';
     if (countsAgainstEndpoint(err)) {
       picked.failures++;

@@ -60,14 +60,13 @@ function isOpossumError(err: unknown): err is Error & { code?: string } {
 
 /**
  * The circuit breaker of one (endpoint, service), made by {@link Breakers.get}. Pass each call
- * through {@link EndpointBreaker.fire}.
+ * through {@link EndpointBreaker.fire}, or, while {@link EndpointBreaker.admitsDirectly}, send it
+ * and report its outcome with `recordSuccess` / `recordFailure`.
  */
 export class EndpointBreaker {
   private readonly breaker: CircuitBreaker<[Invoker, CallContext], unknown>;
   // Bound once per breaker so fire() allocates no closure per call.
   private readonly rethrow: (err: unknown) => never;
-  private readonly fastSuccess: (value: unknown) => unknown;
-  private readonly fastFailure: (err: unknown) => Promise<unknown>;
 
   constructor(
     readonly endpoint: string,
@@ -100,23 +99,6 @@ export class EndpointBreaker {
     this.rethrow = (err: unknown): never => {
       throw isOpossumError(err) ? this.refusal(err) : err;
     };
-    this.fastSuccess = (value: unknown): unknown => {
-      this.breaker.emit('fire', NO_ARGS);
-      this.breaker.emit('success', value, 0);
-      return value;
-    };
-    this.fastFailure = (err: unknown): Promise<unknown> => {
-      if (isNotAFailure(err)) {
-        this.breaker.emit('fire', NO_ARGS);
-        this.breaker.emit('success', err, 0);
-        return Promise.reject(err);
-      }
-      // Opened meanwhile (by other calls): replaying would only be refused; keep the real error.
-      if (!this.breaker.closed) return Promise.reject(err);
-      // The breaker's action is runNext(next, ctx): with `rejectWith` as next and the error as
-      // ctx, fire() rejects with this very error, counted as a failure.
-      return this.breaker.fire(rejectWith, err as CallContext);
-    };
   }
 
   /** The current state. */
@@ -137,24 +119,38 @@ export class EndpointBreaker {
   }
 
   /**
-   * Like {@link fire}, but an open breaker's refusal comes back as opossum's own error: pass what
-   * it rejects with through {@link mapError}. For a caller that catches anyway, this saves a
-   * promise per call.
+   * True when a call may skip {@link fire}: the breaker is closed, the common case, where opossum's
+   * fire() would cost several promises and closures per call, more than the rest of the client
+   * pipeline. The caller then sends the call itself and reports how it ended with
+   * {@link recordSuccess} or {@link recordFailure}, which count it in opossum's own window (as
+   * gobreaker's two-step breaker does). Half-open, open and shut down go through fire(), so the
+   * probe logic stays opossum's.
    */
-  fireRaw(next: Invoker, ctx: CallContext): Promise<unknown> {
-    const b = this.breaker;
-    // Closed, the common case: opossum's fire() costs several promises and closures per call,
-    // more than the rest of the client pipeline. Run the call directly and report its outcome in
-    // opossum's own terms: a success as the 'fire' and 'success' events its rolling window counts,
-    // a failure replayed through fire(), so opossum counts it and decides whether to open.
-    // Half-open and open go through fire() as they are: the probe logic stays opossum's.
-    if (b.closed && !b.isShutdown) return next(ctx).then(this.fastSuccess, this.fastFailure);
-    return b.fire(next, ctx);
+  get admitsDirectly(): boolean {
+    return this.breaker.closed && !this.breaker.isShutdown;
   }
 
-  /** What {@link fire} would reject with, for an error from {@link fireRaw}. */
-  mapError(err: unknown): unknown {
-    return isOpossumError(err) ? this.refusal(err) : err;
+  /** A call admitted directly succeeded: counted as opossum counts a success. */
+  recordSuccess(): void {
+    this.breaker.emit('fire', NO_ARGS);
+    this.breaker.emit('success', undefined, 0);
+  }
+
+  /**
+   * A call admitted directly failed with `err`. Returns a promise that rejects with `err` itself
+   * once opossum has counted it (a failure that counts against the endpoint may open the
+   * breaker; a business error counts as a success), so whoever retries sees the new state.
+   */
+  recordFailure(err: unknown): Promise<never> {
+    if (isNotAFailure(err)) {
+      this.recordSuccess();
+      return Promise.reject(err);
+    }
+    // Opened meanwhile (by other calls): replaying would only be refused; keep the real error.
+    if (!this.breaker.closed) return Promise.reject(err);
+    // The breaker's action is runNext(next, ctx): with `rejectWith` as next and the error as
+    // ctx, fire() rejects with this very error, counted as a failure.
+    return this.breaker.fire(rejectWith, err as CallContext) as Promise<never>;
   }
 
   /** Counts over the rolling window. */

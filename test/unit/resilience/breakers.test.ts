@@ -49,6 +49,44 @@ describe('Breakers', () => {
     expect(await rejectionOf(b.fire(target.invoke, ctx))).toBe(err);
   });
 
+  describe('two-step use (admitsDirectly, recordSuccess, recordFailure)', () => {
+    it('admits directly while closed, and counts what it is told in the same window as fire()', async () => {
+      const b = breakers.get(KEY, ENDPOINT, SERVICE);
+      expect(b.admitsDirectly).toBe(true);
+      for (let i = 0; i < 3; i++) b.recordSuccess();
+      await expect(b.fire(target.invoke, ctx)).resolves.toBe('ok');
+      expect(b.stats()).toEqual({ calls: 4, failures: 0, rejected: 0 });
+    });
+
+    it('rejects with the very error once it is counted, and opens past the threshold', async () => {
+      const b = breakers.get(KEY, ENDPOINT, SERVICE);
+      const down = new RpcError('UNAVAILABLE', 'down');
+      for (let i = 0; i < 4; i++) expect(await rejectionOf(b.recordFailure(down))).toBe(down);
+      expect(b.state).toBe('closed');
+      expect(await rejectionOf(b.recordFailure(down))).toBe(down);
+      // Open as soon as the fifth failure's promise settles: a retry picking now sees it.
+      expect(b.state).toBe('open');
+      expect(b.admitsDirectly).toBe(false);
+      expect(b.stats().failures).toBe(5);
+      expect(reasonOf(await rejectionOf(b.fire(target.invoke, ctx)))).toBe('BREAKER_OPEN');
+      expect(target.calls).toBe(0);
+    });
+
+    it('counts a business error as a healthy call', async () => {
+      const b = breakers.get(KEY, ENDPOINT, SERVICE);
+      const notFound = new RpcError('NOT_FOUND', 'no such order');
+      for (let i = 0; i < 10; i++) expect(await rejectionOf(b.recordFailure(notFound))).toBe(notFound);
+      expect(b.state).toBe('closed');
+      expect(b.stats()).toEqual({ calls: 10, failures: 0, rejected: 0 });
+    });
+
+    it('stops admitting directly once shut down', () => {
+      const b = breakers.get(KEY, ENDPOINT, SERVICE);
+      breakers.shutdown();
+      expect(b.admitsDirectly).toBe(false);
+    });
+  });
+
   it('stays closed below volumeThreshold, then opens when failures pass the threshold', async () => {
     const b = breakers.get(KEY, ENDPOINT, SERVICE);
     await failTimes(4, new RpcError('UNAVAILABLE', 'down'));

@@ -1,0 +1,120 @@
+import { DeadlineTimers, type Timed } from '../../../src/client/deadline-timers';
+
+/** A Timed that records when it expired (performance.now() clock). */
+class Entry implements Timed {
+  expiresAt = 0;
+  timerPrev: Timed['timerPrev'] = null;
+  timerNext: Timed['timerNext'] = null;
+  timerList: Timed['timerList'] = null;
+  expiredAt: number | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly log: string[],
+    private readonly onExpire?: () => void,
+  ) {}
+
+  expire(): void {
+    this.expiredAt = performance.now();
+    this.log.push(this.name);
+    this.onExpire?.();
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function timeouts(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+describe('DeadlineTimers', () => {
+  it('expires entries of one duration in the order they were armed, none before its time', async () => {
+    const timers = new DeadlineTimers();
+    const log: string[] = [];
+    const a = new Entry('a', log);
+    const b = new Entry('b', log);
+    const armedA = performance.now();
+    timers.arm(a, 30);
+    await sleep(10);
+    const armedB = performance.now();
+    timers.arm(b, 30);
+    await sleep(80);
+    expect(log).toEqual(['a', 'b']);
+    expect(a.expiredAt! - armedA).toBeGreaterThanOrEqual(30);
+    expect(b.expiredAt! - armedB).toBeGreaterThanOrEqual(30);
+    expect(timers.armed).toBe(0);
+  });
+
+  it('never expires a disarmed entry, and keeps no timer once nothing is armed', async () => {
+    const before = timeouts();
+    const timers = new DeadlineTimers();
+    const log: string[] = [];
+    const a = new Entry('a', log);
+    const b = new Entry('b', log);
+    timers.arm(a, 20);
+    timers.arm(b, 20);
+    expect(timeouts()).toBe(before + 1); // one timer for both
+    timers.disarm(a);
+    expect(timers.armed).toBe(1);
+    timers.disarm(b);
+    expect(timers.armed).toBe(0);
+    expect(timeouts()).toBe(before);
+    await sleep(40);
+    expect(log).toEqual([]);
+    timers.disarm(a); // disarming twice is harmless
+  });
+
+  it('lets a short deadline armed after a long one expire first', async () => {
+    const timers = new DeadlineTimers();
+    const log: string[] = [];
+    const long = new Entry('long', log);
+    const short = new Entry('short', log);
+    timers.arm(long, 60);
+    timers.arm(short, 15);
+    await sleep(35);
+    expect(log).toEqual(['short']);
+    await sleep(60);
+    expect(log).toEqual(['short', 'long']);
+  });
+
+  it('keeps the head of a list on time when an entry behind it is disarmed', async () => {
+    const timers = new DeadlineTimers();
+    const log: string[] = [];
+    const entries = ['a', 'b', 'c'].map((n) => new Entry(n, log));
+    for (const e of entries) timers.arm(e, 25);
+    timers.disarm(entries[1]);
+    await sleep(60);
+    expect(log).toEqual(['a', 'c']);
+  });
+
+  it('keeps the next entry on time when an expiry arms another of the same duration', async () => {
+    const timers = new DeadlineTimers();
+    const log: string[] = [];
+    const late = new Entry('late', log);
+    const again = new Entry('again', log);
+    // `first` expires while `late`, 10 ms behind it in the same list, is not due yet, and arms
+    // `again` with the same duration from inside its expiry.
+    const first = new Entry('first', log, () => timers.arm(again, 40));
+    timers.arm(first, 40);
+    await sleep(10);
+    const lateArmed = performance.now();
+    timers.arm(late, 40);
+    await sleep(120);
+    expect(log).toEqual(['first', 'late', 'again']);
+    // `late` kept its own time rather than waiting for the timer `again` needed.
+    expect(late.expiredAt! - lateArmed).toBeGreaterThanOrEqual(40);
+    expect(late.expiredAt! - lateArmed).toBeLessThan(65);
+  });
+
+  it('re-arms an entry that is armed again', async () => {
+    const timers = new DeadlineTimers();
+    const log: string[] = [];
+    const a = new Entry('a', log);
+    timers.arm(a, 15);
+    timers.arm(a, 60);
+    expect(timers.armed).toBe(1);
+    await sleep(35);
+    expect(log).toEqual([]);
+    timers.disarm(a);
+  });
+});
