@@ -1,5 +1,5 @@
 import type { CallContext, Peer } from '../call';
-import { ErrorReason, RpcError, type AttemptRecord } from '../errors';
+import { ErrorReason, isRpcError, RpcError, type AttemptRecord } from '../errors';
 import type { ResolvedRetryPolicy } from '../resilience';
 import type { Channel } from './channel';
 import type { DeadlineList, Timed } from './deadline-timers';
@@ -151,4 +151,10 @@ export class ClientCall implements CallContext, Timed {
 /** The error of a call whose deadline passed. */
 export function deadlineExceeded(): RpcError {
   return new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE });
+}
+
+/** Every error a client returns lists its attempts: sets `err.attempts` from the call's, once. */
+export function withAttempts(err: unknown, call: ClientCall): unknown {
+  if (isRpcError(err) && err.attempts === undefined) err.attempts = call.attempts ?? [];
+  return err;
 }

@@ -69,11 +69,22 @@ function withAttempts(fallback: Fallback): Fallback {
   };
 }
 
+/** One method's composed client chain. */
+export interface ClientPipeline {
+  readonly invoke: Invoker;
+  /**
+   * True when the deadline stage is outermost (no interceptors, no fallback): every rejection of
+   * `invoke` then already lists the call's attempts, and the caller need not chain its own `.then`.
+   */
+  readonly errorsListAttempts: boolean;
+}
+
 /** Composes one method's client chain. */
-export function buildClientPipeline(parts: ClientPipelineParts): Invoker {
+export function buildClientPipeline(parts: ClientPipelineParts): ClientPipeline {
   const { policy } = parts;
   const stages: Middleware[] = [...parts.globalMiddlewares, ...parts.targetMiddlewares, ...parts.methodMiddlewares];
   if (policy.fallback !== undefined) stages.push(fallbackMiddleware(withAttempts(policy.fallback)));
+  const errorsListAttempts = stages.length === 0;
   stages.push(deadlineStage);
   if (parts.bulkhead !== undefined) stages.push(parts.bulkhead.middleware());
   let attempts = false;
@@ -87,5 +98,5 @@ export function buildClientPipeline(parts: ClientPipelineParts): Invoker {
   }
   // Attempt stages sit between retry (or hedge) and resolve, so each attempt passes them once.
   if (attempts && parts.attemptMiddlewares !== undefined) stages.push(...parts.attemptMiddlewares);
-  return composeMiddleware(stages, parts.route);
+  return { invoke: composeMiddleware(stages, parts.route), errorsListAttempts };
 }

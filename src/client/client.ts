@@ -3,14 +3,14 @@ import type { Logger } from 'pino';
 import { createBalancer, type EndpointView } from '../balancer';
 import { type CallContext, currentContext, type Invoker, type Middleware } from '../call';
 import { InstanceCache, type Registry } from '../discovery';
-import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
+import { ErrorReason, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
 import type { CodecName } from '../protocol';
 import { Breakers, type BreakerStateChange, Bulkhead, RETRY_ATTEMPT_METADATA_KEY, RetryBudget, type RetryPolicy } from '../resilience';
 import type { Transport } from '../transport';
 import { nonEmptyString } from '../util';
 import { ChannelPool } from './channel-pool';
-import { ClientCall } from './client-call';
+import { ClientCall, withAttempts } from './client-call';
 import { buildClientPipeline } from './client-pipeline';
 import { checkClientPolicy, type ClientPolicy } from './client-policy';
 import type { ClientStats } from './client-stats';
@@ -60,6 +60,8 @@ class MethodCaller {
     readonly service: string,
     readonly method: string,
     readonly invoker: Invoker,
+    /** The chain's rejections already list their attempts (see ClientPipeline). */
+    readonly errorsListAttempts: boolean,
     public timeoutMs: number,
     public idempotent: boolean,
     public idempotentKnown: boolean,
@@ -246,7 +248,7 @@ export class Client extends EventEmitter<ClientEvents> {
     if (caller !== undefined) return caller;
     const policy = resolveMethodPolicy(t.service, method, t.contract, this.defaultPolicy, t.policy);
     const router = t.router;
-    const invoker = buildClientPipeline({
+    const pipeline = buildClientPipeline({
       globalMiddlewares: this.globalMiddlewares,
       attemptMiddlewares: this.attemptMiddlewares,
       targetMiddlewares: t.middlewares,
@@ -256,7 +258,7 @@ export class Client extends EventEmitter<ClientEvents> {
       budget: t.budget,
       route: (ctx) => router.route(ctx as ClientCall),
     });
-    caller = new MethodCaller(t.service, method, invoker, policy.timeoutMs, policy.idempotent, policy.idempotentKnown, t.contract !== undefined, policy.retryLayer);
+    caller = new MethodCaller(t.service, method, pipeline.invoke, pipeline.errorsListAttempts, policy.timeoutMs, policy.idempotent, policy.idempotentKnown, t.contract !== undefined, policy.retryLayer);
     t.callers.set(method, caller);
     return caller;
   }
@@ -280,9 +282,10 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       result = caller.invoker(call);
     } catch (err) {
-      result = Promise.reject(err);
+      result = Promise.reject(withAttempts(err, call));
     }
     if (userSignal === undefined && parentSignal === undefined && caller.factsKnown) {
+      if (caller.errorsListAttempts) return result;
       return result.then(undefined, (err: unknown) => {
         throw withAttempts(err, call);
       });
@@ -341,12 +344,6 @@ export class Client extends EventEmitter<ClientEvents> {
     parentSignal?.addEventListener('abort', call, { once: true });
     return call;
   }
-}
-
-/** Every error a client returns lists its attempts. */
-function withAttempts(err: unknown, call: ClientCall): unknown {
-  if (isRpcError(err) && err.attempts === undefined) err.attempts = call.attempts ?? [];
-  return err;
 }
 
 function clientClosedError(): RpcError {

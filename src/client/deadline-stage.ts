@@ -1,5 +1,5 @@
 import type { Invoker, Middleware } from '../call';
-import { type ClientCall, deadlineExceeded } from './client-call';
+import { type ClientCall, deadlineExceeded, withAttempts } from './client-call';
 import { DeadlineTimers } from './deadline-timers';
 
 // One set of timers for every client of the process: a call's deadline costs no Timeout of its own.
@@ -10,15 +10,22 @@ const timers = new DeadlineTimers();
  * caller's single budget. When the deadline passes it aborts the call: the attempt in flight
  * sends a cancel frame and rejects, a retry sleep wakes and gives up.
  *
+ * Every error it rejects with lists the call's attempts (`err.attempts`), so when no stage sits
+ * above it the client returns its outcome as it is, with no `.then` of its own.
+ *
  * Not an `async` function: one on every call cost a promise, its await and their closures. The
  * stage chains one `.then` on the rest of the call instead.
  */
 export const deadlineStage: Middleware = (next) => (ctx) => {
   const call = ctx as ClientCall;
   const deadline = call.deadline;
-  if (deadline === undefined) return invoke(next, call);
+  if (deadline === undefined) {
+    return invoke(next, call).then(undefined, (err: unknown) => {
+      throw withAttempts(err, call);
+    });
+  }
   const ms = deadline - Date.now();
-  if (ms <= 0) return Promise.reject(deadlineExceeded());
+  if (ms <= 0) return Promise.reject(withAttempts(deadlineExceeded(), call));
   timers.arm(call, ms);
   return invoke(next, call).then(
     (value) => {
@@ -28,7 +35,7 @@ export const deadlineStage: Middleware = (next) => (ctx) => {
     (err: unknown) => {
       timers.disarm(call);
       // When the call was aborted, the abort's reason is the truth, whatever a stage below made of it.
-      throw call.abortReason ?? err;
+      throw withAttempts(call.abortReason ?? err, call);
     },
   );
 };

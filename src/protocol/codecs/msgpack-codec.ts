@@ -5,6 +5,14 @@ import { FRAME_HEADER_BYTES } from '../frame';
 // msgpackr leaves the low byte's count of free bytes in front of what it writes.
 const FRAMED = RESERVE_START_SPACE | FRAME_HEADER_BYTES;
 
+// msgpackr packs into one working buffer shared by every Packr of the process, and starts a new
+// one, as large as the last, when less than 2 KiB is left. Its default 8 KiB fills after a few
+// 1 KiB messages, and each new buffer is an ArrayBuffer outside the heap: measured, packing a
+// 1 KiB request took about 510 ns with 8 KiB buffers and 300 ns with 64 KiB ones (small messages
+// cost the same either way). Larger gained nothing.
+const WORKING_BUFFER_BYTES = 64 * 1024;
+let workingBufferSized = false;
+
 /**
  * msgpack through msgpackr, the default codec.
  *
@@ -19,12 +27,20 @@ const FRAMED = RESERVE_START_SPACE | FRAME_HEADER_BYTES;
  *
  * `pack` returns a view of msgpackr's working buffer, and the next `pack` writes after it (or in a
  * new buffer), never over it: only `REUSE_BUFFER_MODE`/`RESET_BUFFER_MODE` rewind, and neither is
- * used here. So a frame built by `encodeFramed` can wait in the outbox while more are packed.
+ * used here (`useBuffer`, called once, hands msgpackr a fresh buffer). So a frame built by
+ * `encodeFramed` can wait in the outbox while more are packed.
  */
 export class MsgpackCodec implements Codec {
   readonly name = 'msgpack' as const;
   private readonly packr = new Packr({ moreTypes: true });
   private readonly unpackr = new Unpackr({ moreTypes: true });
+
+  constructor() {
+    if (!workingBufferSized) {
+      this.packr.useBuffer(Buffer.allocUnsafeSlow(WORKING_BUFFER_BYTES));
+      workingBufferSized = true;
+    }
+  }
 
   encode(value: unknown): Buffer {
     return this.packr.pack(value);
