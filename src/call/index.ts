@@ -4,3 +4,4 @@ export { type CallContext, type Peer, type PeerIdentity, createCallContext } fro
 export { type Invoker, type Middleware, composeMiddleware } from './invoker';
 export { currentContext, runWithContext } from './context-storage';
 export { DEFAULT_DEADLINE_MS, tighterDeadline, remainingMs } from './deadline';
+export { DeadlineTimers, type DeadlineList, type Timed } from './deadline-timers';

@@ -1,8 +1,7 @@
-import type { CallContext, Peer } from '../call';
+import type { CallContext, DeadlineList, Peer, Timed } from '../call';
 import { ErrorReason, isRpcError, RpcError, type AttemptRecord } from '../errors';
 import type { ResolvedRetryPolicy } from '../resilience';
 import type { Channel } from './channel';
-import type { DeadlineList, Timed } from './deadline-timers';
 import type { Endpoint } from './endpoint';
 
 /** Told when a call is aborted; the channel's pending entry of the attempt in flight. */

@@ -1,6 +1,5 @@
-import type { Invoker, Middleware } from '../call';
+import { DeadlineTimers, type Invoker, type Middleware } from '../call';
 import { type ClientCall, deadlineExceeded, withAttempts } from './client-call';
-import { DeadlineTimers } from './deadline-timers';
 
 // One set of timers for every client of the process: a call's deadline costs no Timeout of its own.
 const timers = new DeadlineTimers();

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { runWithContext, type Peer } from '../call';
+import { DeadlineTimers, type DeadlineList, runWithContext, type Peer, type Timed } from '../call';
 import { ErrorReason, isRpcError, reasonOf, RpcError, type RpcCode } from '../errors';
 import {
   type Codec,
@@ -40,15 +40,28 @@ export interface ServerConnectionOptions {
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** One call being handled. */
-class InFlight {
+class InFlight implements Timed {
   done = false;
-  timer: NodeJS.Timeout | undefined = undefined;
+  /** The deadline timer's links (see DeadlineTimers), armed only when the handler goes async. */
+  expiresAt = 0;
+  timerPrev: Timed | null = null;
+  timerNext: Timed | null = null;
+  timerList: DeadlineList | null = null;
+
   constructor(
     readonly id: number,
     readonly controller: ServerCall,
     readonly entry: MethodEntry,
+    private readonly owner: ServerConnection,
   ) {}
+
+  expire(): void {
+    this.owner.expire(this);
+  }
 }
+
+// One set of timers for every connection of the process: a call's deadline costs no Timeout of its own.
+const timers = new DeadlineTimers();
 
 /**
  * The server's side of one connection: handshake, then requests, cancels and pings, until it
@@ -217,7 +230,7 @@ export class ServerConnection {
     if (entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs) timeoutMs = entry.timeoutMs;
     const deadline = Date.now() + timeoutMs;
     const ctx = new ServerCall(entry.service, entry.method, req.args, req.metadata, deadline, this.peer);
-    const call = new InFlight(id, ctx, entry);
+    const call = new InFlight(id, ctx, entry, this);
     this.inFlight.set(id, call);
     let result: unknown;
     try {
@@ -233,14 +246,14 @@ export class ServerConnection {
       return;
     }
     // Armed after the handler's synchronous part, for what is left of the deadline.
-    call.timer = setTimeout(onDeadline, deadline - Date.now(), this, call);
+    timers.arm(call, Math.max(1, deadline - Date.now()));
     result.then(
       (value) => this.onResult(call, value),
       (err: unknown) => this.onFailure(call, err),
     );
   }
 
-  /** @internal called by the deadline timer. */
+  /** @internal the call's deadline passed. */
   expire(call: InFlight): void {
     if (call.done) return;
     call.controller.abort(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE }));
@@ -318,7 +331,7 @@ export class ServerConnection {
 
   private settle(call: InFlight): void {
     call.done = true;
-    if (call.timer !== undefined) clearTimeout(call.timer);
+    timers.disarm(call);
     this.inFlight.delete(call.id);
     if (this.inFlight.size === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
@@ -342,10 +355,6 @@ export class ServerConnection {
 }
 
 // A module-level function, so arming the deadline timer allocates no closure per call.
-function onDeadline(sc: ServerConnection, call: InFlight): void {
-  sc.expire(call);
-}
-
 function destroyRefused(conn: Connection): void {
   conn.destroy('peer kept the connection open after its handshake was refused');
 }

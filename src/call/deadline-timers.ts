@@ -25,7 +25,8 @@ export class DeadlineList {
 
 /**
  * Deadline timers for many calls at once, with no allocation per call: one Node timer per
- * distinct duration rather than one per call.
+ * distinct duration rather than one per call. The client arms one per call, the server one per
+ * call that does not answer synchronously.
  *
  * Entries armed with the same duration expire in the order they were armed, so each duration
  * keeps a FIFO list linked through the entries themselves, and one timer armed for its head.

@@ -1,4 +1,4 @@
-import { DeadlineTimers, type Timed } from '../../../src/client/deadline-timers';
+import { DeadlineTimers, type Timed } from '../../../src/call';
 
 /** A Timed that records when it expired (performance.now() clock). */
 class Entry implements Timed {
