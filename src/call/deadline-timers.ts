@@ -1,3 +1,6 @@
+// Node runs a longer timer after 1 ms (with a warning); a deadline further out is reached in steps.
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** What a {@link DeadlineTimers} list links: the fields live on the timed object itself. */
 export interface Timed {
   /** When it expires, on the `performance.now()` clock. */
@@ -56,7 +59,7 @@ export class DeadlineTimers {
     if (list.tail === null) list.head = entry;
     else list.tail.timerNext = entry;
     list.tail = entry;
-    if (list.timer === null && !list.firing) list.timer = setTimeout(fire, ms, list);
+    if (list.timer === null && !list.firing) list.timer = setTimeout(fire, Math.min(ms, MAX_TIMER_MS), list);
   }
 
   /** Disarms `entry`; nothing happens if it is not armed (or has expired). */
@@ -111,5 +114,5 @@ function fire(list: DeadlineList): void {
   }
   list.firing = false;
   if (head === null) list.owner.drop(list);
-  else list.timer = setTimeout(fire, Math.max(1, Math.ceil(head.expiresAt - now)), list);
+  else list.timer = setTimeout(fire, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(head.expiresAt - now))), list);
 }

@@ -106,6 +106,24 @@ describe('DeadlineTimers', () => {
     expect(late.expiredAt! - lateArmed).toBeLessThan(65);
   });
 
+  it('waits out a deadline beyond the longest Node timer instead of firing at once', async () => {
+    const timers = new DeadlineTimers();
+    const log: string[] = [];
+    const warnings: string[] = [];
+    const onWarning = (w: Error): number => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const far = new Entry('far', log);
+      timers.arm(far, 30 * 24 * 3600 * 1000); // 30 days, past 2^31-1 ms
+      await sleep(30);
+      expect(log).toEqual([]);
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+      timers.disarm(far);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('re-arms an entry that is armed again', async () => {
     const timers = new DeadlineTimers();
     const log: string[] = [];
