@@ -45,23 +45,47 @@ describe('DeadlineTimers', () => {
     expect(timers.armed).toBe(0);
   });
 
-  it('never expires a disarmed entry, and keeps no timer once nothing is armed', async () => {
-    const before = timeouts();
+  it('never expires a disarmed entry', async () => {
     const timers = new DeadlineTimers();
     const log: string[] = [];
     const a = new Entry('a', log);
     const b = new Entry('b', log);
     timers.arm(a, 20);
     timers.arm(b, 20);
-    expect(timeouts()).toBe(before + 1); // one timer for both
     timers.disarm(a);
     expect(timers.armed).toBe(1);
     timers.disarm(b);
     expect(timers.armed).toBe(0);
-    expect(timeouts()).toBe(before);
     await sleep(40);
     expect(log).toEqual([]);
     timers.disarm(a); // disarming twice is harmless
+  });
+
+  it('holds no timer that keeps the process running', () => {
+    const before = timeouts();
+    const timers = new DeadlineTimers();
+    const a = new Entry('a', []);
+    timers.arm(a, 10_000);
+    timers.arm(new Entry('b', []), 5_000);
+    // Armed, but unref'd: process.getActiveResourcesInfo() lists only timers that hold the loop.
+    expect(timeouts()).toBe(before);
+    timers.disarm(a);
+  });
+
+  it('keeps expiring on time after its list emptied and filled again', async () => {
+    const timers = new DeadlineTimers();
+    const log: string[] = [];
+    const first = new Entry('first', log);
+    timers.arm(first, 30);
+    timers.disarm(first); // the list's timer, armed for `first`, stays
+    await sleep(10);
+    const again = new Entry('again', log);
+    const armedAt = performance.now();
+    timers.arm(again, 30);
+    await sleep(70);
+    expect(log).toEqual(['again']);
+    expect(again.expiredAt! - armedAt).toBeGreaterThanOrEqual(30);
+    expect(again.expiredAt! - armedAt).toBeLessThan(55);
   });
 
   it('lets a short deadline armed after a long one expire first', async () => {
