@@ -102,11 +102,11 @@ async function main() {
   const wallSeconds = Math.round((Date.now() - started) / 1000);
 
   console.log(`\n${textTable(cells)}\n`);
-  const shown = Object.values(plan.workloads).filter((w) => rows.some((r) => r.w.id === w.id));
-  console.log(legend(Object.fromEntries(shown.map((w) => [w.id, w]))).join('\n'));
+  const shown = Object.fromEntries(Object.values(plan.workloads).filter((w) => rows.some((r) => r.w.id === w.id)).map((w) => [w.id, w]));
+  console.log(legend(shown).join('\n'));
 
   const machine = machineInfo(loadAtStart);
-  const md = markdownReport({ cells, machine, workloads: Object.fromEntries(shown.map((w) => [w.id, w])), profile: plan.profile, quick: args.quick, wallSeconds });
+  const md = markdownReport({ cells, machine, workloads: shown, profile: plan.profile, quick: args.quick, wallSeconds });
   // Only a full, unfiltered run may replace the committed RESULTS.md; smoke and
   // partial runs go to the git-ignored .results/ folder.
   const partial = args.quick || args.only || args.reps !== null;

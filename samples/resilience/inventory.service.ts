@@ -1,4 +1,4 @@
-import { currentContext, Method, RpcError, Service } from '../../src';
+import { currentContext, Method, RETRY_ATTEMPT_METADATA_KEY, RpcError, Service } from '../../src';
 
 /** What `stock` answers: the count, and which process served it on which attempt. */
 export interface StockReply {
@@ -21,6 +21,6 @@ export class InventoryService {
   stock(sku: string): StockReply {
     const count = STOCK[sku];
     if (count === undefined) throw new RpcError('NOT_FOUND', `no such sku: ${sku}`);
-    return { sku, count, servedBy: InventoryService.servedBy, attempt: Number(currentContext()?.metadata['rivet-attempt'] ?? 1) };
+    return { sku, count, servedBy: InventoryService.servedBy, attempt: Number(currentContext()?.metadata[RETRY_ATTEMPT_METADATA_KEY] ?? 1) };
   }
 }

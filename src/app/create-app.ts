@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
 import type { Logger } from 'pino';
 import { type Class, Client, type ClientPolicy, type Remote } from '../client';
-import { getServiceClasses, getServiceMetadata } from '../decorators';
+import { getServiceClasses } from '../decorators';
 import type { Instance, Registry } from '../discovery';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { toMiddleware } from '../interceptors';
@@ -59,7 +59,7 @@ export class App {
     this.stopTelemetry = wireTelemetry(parts.interceptors, {
       logger: parts.logger,
       client: parts.client,
-      server: { connectionCount: () => parts.server.connectionCount, port: () => this.address?.port },
+      server: { count: () => parts.server.connectionCount, port: () => this.address?.port },
     });
   }
 
@@ -215,6 +215,6 @@ export async function createApp(opts: AppOptions = {}): Promise<App> {
     limits: o.limits,
     keepalive: o.keepalive,
   });
-  const versions = new Map(classes.map((c) => [getServiceMetadata(c)!.name, getServiceMetadata(c)!.version]));
+  const versions = new Map(services.map((s) => [s.name, s.version]));
   return new App({ container, logger, server, client, registry, health, versions, advertise: o.advertise, interceptors: o.interceptors });
 }

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { Client } from '../client';
-import { telemetryHooksOf } from '../observability';
+import { type ConnectionSource, telemetryHooksOf } from '../observability';
 
 /** What an app or client offers its global interceptors' telemetry hooks. */
 export interface TelemetryTargets {
   logger: Logger;
   client: Client;
   /** A server's open connections and its port (apps only). */
-  server?: { connectionCount(): number; port(): number | undefined };
+  server?: ConnectionSource;
 }
 
 /**
@@ -25,7 +25,7 @@ export function wireTelemetry(interceptors: readonly unknown[], targets: Telemet
     if (onBreaker !== undefined) targets.client.on('breaker', (change) => onBreaker(change));
     const server = targets.server;
     if (hooks.observeConnections !== undefined && server !== undefined) {
-      stops.push(hooks.observeConnections({ count: () => server.connectionCount(), port: () => server.port() }));
+      stops.push(hooks.observeConnections(server));
     }
   }
   return () => {

@@ -1,4 +1,5 @@
 import { RivetConfigError, RivetErrorCode } from '../errors';
+import { describeValue } from '../util';
 import type { Balancer } from './balancer';
 import { ConsistentHashBalancer, type HashKeyFn } from './consistent-hash';
 import { LeastActiveBalancer } from './least-active';
@@ -26,13 +27,10 @@ const VALID_FORMS =
   `one of ${BALANCER_NAMES.map((n) => `'${n}'`).join(', ')}, ` +
   `{ consistentHash: (ctx) => string }, or a Balancer (an object with pick(endpoints, ctx))`;
 
+// describeValue, but an object shows its keys: a misspelt `consistentHash` is seen at once.
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an object with keys [${Object.keys(value).join(', ')}]`;
-  return String(value);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return `an object with keys [${Object.keys(value).join(', ')}]`;
+  return describeValue(value);
 }
 
 /** The built-in name `s` was probably meant as ('roundRobin', 'P2C', 'least_active'), if any. */

@@ -1,5 +1,4 @@
-import type { Instance } from '../discovery';
-import { instanceAddress } from '../discovery';
+import { type Instance, instanceAddress } from '../discovery';
 import { Channel, type ChannelOptions } from './channel';
 
 /** The client's channels, one per address, shared by every service and proxy that calls there. */
@@ -17,11 +16,6 @@ export class ChannelPool {
       this.channels.set(address, channel);
     }
     return channel;
-  }
-
-  /** Every channel, for stats. */
-  allChannels(): Channel[] {
-    return [...this.channels.values()];
   }
 
   /** Closes every channel; pending calls fail with UNAVAILABLE (CLIENT_CLOSED). */

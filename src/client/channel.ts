@@ -136,7 +136,7 @@ export class Channel {
     return this.closedPromise;
   }
 
-  /** @internal a pending call's signal aborted: tell the server, and reject with the abort reason. */
+  /** @internal a pending call was aborted: tell the server, and reject with the abort reason. */
   cancel(p: Pending): void {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
@@ -293,7 +293,7 @@ export class Channel {
         return;
       }
       case FrameType.HELLO_ACK:
-        this.onHelloAck(conn, payload);
+        this.onHelloAck(payload);
         return;
       case FrameType.PING:
         conn.send(encodeFrame(FrameType.PONG, 0, id));
@@ -315,7 +315,7 @@ export class Channel {
     }
   }
 
-  private onHelloAck(conn: Connection, payload: Buffer): void {
+  private onHelloAck(payload: Buffer): void {
     const hs = this.handshake;
     if (hs === null) return;
     this.handshake = null;
@@ -328,7 +328,6 @@ export class Channel {
     this.codec = createCodec(ack.codec);
     this.peerMaxFrameBytes = ack.maxFrameBytes;
     this.services = ack.services;
-    conn.setMaxIncomingFrameBytes(this.opts.maxFrameBytes);
     hs.resolve();
   }
 

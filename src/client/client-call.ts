@@ -153,7 +153,7 @@ export function deadlineExceeded(): RpcError {
 }
 
 /** Every error a client returns lists its attempts: sets `err.attempts` from the call's, once. */
-export function withAttempts(err: unknown, call: ClientCall): unknown {
+export function withAttempts<E>(err: E, call: ClientCall): E {
   if (isRpcError(err) && err.attempts === undefined) err.attempts = call.attempts ?? [];
   return err;
 }

@@ -1,6 +1,6 @@
 import { composeMiddleware, type Invoker, type Middleware } from '../call';
 import { type Bulkhead, type Fallback, fallbackMiddleware, type ResolvedRetryPolicy, type RetryBudget, retryMiddleware } from '../resilience';
-import type { ClientCall } from './client-call';
+import { type ClientCall, withAttempts } from './client-call';
 import { deadlineStage } from './deadline-stage';
 import { hedgeStage } from './hedge-stage';
 import type { ResolvedMethodPolicy } from './method-policy';
@@ -62,11 +62,8 @@ function callRetryPolicy(ctx: unknown): ResolvedRetryPolicy | undefined {
 }
 
 /** The fallback sees the final error with its attempts listed, as the caller would. */
-function withAttempts(fallback: Fallback): Fallback {
-  return (err, ctx) => {
-    if (err.attempts === undefined) err.attempts = (ctx as ClientCall).attempts ?? [];
-    return fallback(err, ctx);
-  };
+function seeingAttempts(fallback: Fallback): Fallback {
+  return (err, ctx) => fallback(withAttempts(err, ctx as ClientCall), ctx);
 }
 
 /** One method's composed client chain. */
@@ -83,7 +80,7 @@ export interface ClientPipeline {
 export function buildClientPipeline(parts: ClientPipelineParts): ClientPipeline {
   const { policy } = parts;
   const stages: Middleware[] = [...parts.globalMiddlewares, ...parts.targetMiddlewares, ...parts.methodMiddlewares];
-  if (policy.fallback !== undefined) stages.push(fallbackMiddleware(withAttempts(policy.fallback)));
+  if (policy.fallback !== undefined) stages.push(fallbackMiddleware(seeingAttempts(policy.fallback)));
   const errorsListAttempts = stages.length === 0;
   stages.push(deadlineStage);
   if (parts.bulkhead !== undefined) stages.push(parts.bulkhead.middleware());

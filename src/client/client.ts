@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { createBalancer, type EndpointView } from '../balancer';
-import { type CallContext, currentContext, type Invoker, type Middleware } from '../call';
+import { type CallContext, currentContext, type Invoker, invokeNext, type Middleware } from '../call';
 import { InstanceCache, type Registry } from '../discovery';
 import { ErrorReason, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
@@ -14,7 +14,7 @@ import { ClientCall, withAttempts } from './client-call';
 import { buildClientPipeline } from './client-pipeline';
 import { checkClientPolicy, type ClientPolicy } from './client-policy';
 import type { ClientStats } from './client-stats';
-import { resolveCallRetryPolicy, resolveMethodPolicy, resolveTargetPolicy, type ResolvedTargetPolicy } from './method-policy';
+import { resolveCallRetryPolicy, resolveMethodPolicy, resolveTargetPolicy } from './method-policy';
 import type { Class, ContractResolver, Remote, ServiceContract } from './remote';
 import { OutlierDetector } from './outlier-detector';
 import { createRemoteProxy } from './remote-proxy';
@@ -89,7 +89,6 @@ class Target {
   constructor(
     readonly service: string,
     readonly policy: ClientPolicy,
-    readonly resolved: ResolvedTargetPolicy,
     readonly contract: ServiceContract | undefined,
     readonly router: TargetRouter,
     readonly middlewares: readonly Middleware[],
@@ -219,21 +218,20 @@ export class Client extends EventEmitter<ClientEvents> {
     const checked = checkClientPolicy(policy ?? {}, `policy of "${service}"`);
     const resolved = resolveTargetPolicy(service, contract, this.defaultPolicy, checked);
     const breakers = resolved.breaker === false ? null : new Breakers(resolved.breaker, { onStateChange: this.onBreakerChange });
-    // One balancer per proxy and target: built-in balancers keep per-target state.
     const outliers =
       resolved.outliers === false
         ? null
         : new OutlierDetector(resolved.outliers, (e, forMs) => this.deps.logger.warn({ service, peer: e.address, forMs }, 'ejecting endpoint: consecutive failures'));
+    // One balancer per proxy and target: built-in balancers keep per-target state.
     const router = new TargetRouter(service, this.cache, this.pool, createBalancer(checked.balancer ?? this.defaultPolicy.balancer), {
       breakers,
       outliers,
       versionRange: resolved.versionRange,
       waitForReady: resolved.waitForReady,
-      logger: this.deps.logger,
     });
     const middlewares = (checked.interceptors ?? []).map((i) => toMiddleware(this.deps.resolveInterceptor(i)));
     const bulkhead = resolved.bulkhead === undefined ? undefined : new Bulkhead(resolved.bulkhead, service);
-    const t = new Target(service, checked, resolved, contract, router, middlewares, bulkhead, new RetryBudget(resolved.retry.budget), breakers);
+    const t = new Target(service, checked, contract, router, middlewares, bulkhead, new RetryBudget(resolved.retry.budget), breakers);
     // Resolve every method the policy or the class names now, so a bad combination (hedging a
     // method that is not idempotent) fails here and not on the first call.
     const known = new Set([...Object.keys(contract?.methods ?? {}), ...Object.keys(checked.methods ?? {})]);
@@ -278,12 +276,9 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     const userSignal = opts?.signal;
     const parentSignal = parent?.signal;
-    let result: Promise<unknown>;
-    try {
-      result = caller.invoker(call);
-    } catch (err) {
-      result = Promise.reject(withAttempts(err, call));
-    }
+    // A synchronous throw can only come from a stage above the deadline stage (which never
+    // throws), so errorsListAttempts is false then and the `.then` below lists the attempts.
+    const result = invokeNext(caller.invoker, call);
     if (userSignal === undefined && parentSignal === undefined && caller.factsKnown) {
       if (caller.errorsListAttempts) return result;
       return result.then(undefined, (err: unknown) => {

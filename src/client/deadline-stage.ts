@@ -1,4 +1,4 @@
-import { DeadlineTimers, type Invoker, type Middleware } from '../call';
+import { DeadlineTimers, invokeNext, type Middleware } from '../call';
 import { type ClientCall, deadlineExceeded, withAttempts } from './client-call';
 
 // One set of timers for every client of the process: a call's deadline costs no Timeout of its own.
@@ -19,14 +19,14 @@ export const deadlineStage: Middleware = (next) => (ctx) => {
   const call = ctx as ClientCall;
   const deadline = call.deadline;
   if (deadline === undefined) {
-    return invoke(next, call).then(undefined, (err: unknown) => {
+    return invokeNext(next, call).then(undefined, (err: unknown) => {
       throw withAttempts(err, call);
     });
   }
   const ms = deadline - Date.now();
   if (ms <= 0) return Promise.reject(withAttempts(deadlineExceeded(), call));
   timers.arm(call, ms);
-  return invoke(next, call).then(
+  return invokeNext(next, call).then(
     (value) => {
       timers.disarm(call);
       return value;
@@ -38,12 +38,3 @@ export const deadlineStage: Middleware = (next) => (ctx) => {
     },
   );
 };
-
-/** `next(call)`, with a synchronous throw turned into a rejection, as an `await` would. */
-function invoke(next: Invoker, call: ClientCall): Promise<unknown> {
-  try {
-    return next(call);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}

@@ -14,9 +14,9 @@ import type { ResolvedHedgePolicy } from './client-policy';
  * Each attempt after the first takes a retry from the target's `budget`; when it is spent, no more
  * attempts go out, and a call whose attempts all failed stops with `stoppedBy: 'budget'`.
  */
-export function hedgeStage(policy: ResolvedHedgePolicy, budget?: RetryBudget): Middleware {
+export function hedgeStage(policy: ResolvedHedgePolicy, budget: RetryBudget): Middleware {
   return (next) => (ctx) => {
-    budget?.recordCall();
+    budget.recordCall();
     return new Promise((resolve, reject) => {
       const parent = ctx as ClientCall;
       const running = new Set<ClientCall>();
@@ -35,7 +35,7 @@ export function hedgeStage(policy: ResolvedHedgePolicy, budget?: RetryBudget): M
       };
       // False when the budget refused another attempt.
       const launch = (): boolean => {
-        if (launched > 0 && budget !== undefined && !budget.tryAcquireRetry()) return false;
+        if (launched > 0 && !budget.tryAcquireRetry()) return false;
         launched++;
         const attempt = parent.fork();
         if (launched > 1) {

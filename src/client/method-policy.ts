@@ -43,10 +43,6 @@ export interface ResolvedTargetPolicy {
 
 const RETRY_OFF = Object.freeze({ maxAttempts: 1 });
 
-function retryLayer(layer: false | RetryPolicy | undefined): Partial<RetryPolicy> | false | undefined {
-  return layer;
-}
-
 /**
  * The target-level policy: app default, then the class's decorators, then the proxy's policy
  * (later wins). Throws RivetConfigError for an invalid merged value.
@@ -55,7 +51,7 @@ export function resolveTargetPolicy(service: string, contract: ServiceContract |
   const name = `policy of "${service}"`;
   const breaker = mergePolicies<BreakerPolicy>(appDefault.breaker, contract?.policy?.breaker, proxy.breaker);
   const bulkhead = mergePolicies<BulkheadPolicy>(appDefault.bulkhead, proxy.bulkhead);
-  const retry = mergePolicies<RetryPolicy>(retryLayer(appDefault.retry), retryLayer(contract?.policy?.retry), retryLayer(proxy.retry));
+  const retry = mergePolicies<RetryPolicy>(appDefault.retry, contract?.policy?.retry, proxy.retry);
   const outliers = mergePolicies<OutlierDetectionPolicy>(appDefault.outlierDetection, proxy.outlierDetection);
   return Object.freeze({
     breaker: breaker === false ? false : resolveBreakerPolicy(breaker, `${name}: breaker`),
@@ -94,7 +90,7 @@ export function resolveMethodPolicy(
   const idempotentSet = methodOverride?.idempotent ?? appMethod?.idempotent ?? facts?.idempotent;
   const idempotent = idempotentSet ?? false;
 
-  const retry = mergePolicies<RetryPolicy>(...layers.map((l) => retryLayer(l?.retry)));
+  const retry = mergePolicies<RetryPolicy>(...layers.map((l) => l?.retry));
   const hedge = mergePolicies<HedgePolicy>(...layers.map((l) => l?.hedge));
   let fallback: Fallback | undefined;
   for (const layer of layers) if (layer?.fallback !== undefined) fallback = layer.fallback;

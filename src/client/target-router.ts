@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import { satisfies, subset, valid, validRange } from 'semver';
 import type { Balancer } from '../balancer';
 import { type Instance, type InstanceCache, instanceAddress } from '../discovery';
@@ -35,7 +34,6 @@ export interface RouterOptions {
   versionRange: string | null;
   /** Wait (within the deadline) for an endpoint instead of failing fast. */
   waitForReady: boolean;
-  logger: Logger;
 }
 
 // With waitForReady, how long to wait at most before looking again when nothing signals a change
@@ -61,17 +59,21 @@ export class TargetRouter {
 
   /** The current endpoints with their live stats. */
   views(): readonly Endpoint[] {
-    const instances = this.cache.peek(this.service);
-    if (instances !== undefined && instances !== this.builtFrom) this.rebuild(instances);
+    this.refresh();
     return this.endpoints;
   }
 
   /** One attempt. Records a failed attempt in `ctx.attempts`. */
   route(ctx: ClientCall): Promise<unknown> {
-    const instances = this.cache.peek(this.service);
-    if (instances === undefined) return this.resolveThenRoute(ctx);
-    if (instances !== this.builtFrom) this.rebuild(instances);
+    if (this.refresh() === undefined) return this.resolveThenRoute(ctx);
     return this.attempt(ctx);
+  }
+
+  /** The service's instances as cached (undefined before the first resolve), with the endpoints rebuilt when they changed. */
+  private refresh(): readonly Instance[] | undefined {
+    const instances = this.cache.peek(this.service);
+    if (instances !== undefined && instances !== this.builtFrom) this.rebuild(instances);
+    return instances;
   }
 
   private async resolveThenRoute(ctx: ClientCall): Promise<unknown> {
@@ -121,10 +123,9 @@ export class TargetRouter {
   private async waitThenAttempt(ctx: ClientCall): Promise<unknown> {
     let picked: Endpoint | undefined;
     while (picked === undefined) {
-      if (!this.opts.waitForReady) throw this.noEndpoint(ctx, this.endpoints);
+      if (!this.opts.waitForReady) throw this.noEndpoint(ctx);
       await this.waitForChange(ctx.signal);
-      const instances = this.cache.peek(this.service);
-      if (instances !== undefined && instances !== this.builtFrom) this.rebuild(instances);
+      this.refresh();
       picked = this.pick(ctx);
     }
     return this.send(ctx, picked);
@@ -213,7 +214,8 @@ export class TargetRouter {
     });
   }
 
-  private noEndpoint(ctx: ClientCall, endpoints: readonly Endpoint[]): RpcError {
+  private noEndpoint(ctx: ClientCall): RpcError {
+    const endpoints = this.endpoints;
     let e: RpcError;
     if (endpoints.length === 0) {
       e = new RpcError('UNAVAILABLE', `no instance of "${this.service}" is known`, { reason: ErrorReason.NO_INSTANCES }, { notProcessed: true });
@@ -252,5 +254,4 @@ export class TargetRouter {
     const fresh = healthy.filter((e) => !failed.includes(e.address));
     return fresh.length > 0 ? fresh : healthy;
   }
-
 }

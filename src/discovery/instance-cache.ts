@@ -11,13 +11,7 @@ export class InstanceCache {
   private readonly unwatch: Array<() => void> = [];
   private readonly listeners = new Map<string, Set<() => void>>();
 
-  /**
-   * @param onChange called with the complete set whenever a followed service changes.
-   */
-  constructor(
-    private readonly registry: Registry,
-    private readonly notifyChange: (service: string, instances: Instance[]) => void = () => {},
-  ) {}
+  constructor(private readonly registry: Registry) {}
 
   /** The cached set, or undefined when the service was never resolved. */
   peek(service: string): Instance[] | undefined {
@@ -53,8 +47,7 @@ export class InstanceCache {
     this.loading.clear();
   }
 
-  private changed(service: string, list: Instance[]): void {
-    this.notifyChange(service, list);
+  private changed(service: string): void {
     const set = this.listeners.get(service);
     if (set !== undefined) for (const l of [...set]) l();
   }
@@ -67,7 +60,7 @@ export class InstanceCache {
         latest = list;
         if (this.sets.has(service)) {
           this.sets.set(service, list);
-          this.changed(service, list);
+          this.changed(service);
         }
       }),
     );
@@ -75,7 +68,7 @@ export class InstanceCache {
       const resolved = await this.registry.resolve(service);
       const list = latest ?? resolved;
       this.sets.set(service, list);
-      this.changed(service, list);
+      this.changed(service);
       return list;
     } finally {
       this.loading.delete(service);

@@ -1,3 +1,5 @@
+import { formatAddress } from '../util';
+
 /** One running copy of a service, as a registry knows it. */
 export interface Instance {
   /** Unique per registration (one app process registers one id per service). */
@@ -16,5 +18,5 @@ export interface Instance {
 
 /** `'host:port'` of an instance. */
 export function instanceAddress(i: Pick<Instance, 'host' | 'port'>): string {
-  return i.host.includes(':') ? `[${i.host}]:${i.port}` : `${i.host}:${i.port}`;
+  return formatAddress(i.host, i.port);
 }

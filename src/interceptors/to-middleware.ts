@@ -23,32 +23,9 @@ export function checkInterceptor(x: unknown, where: string): asserts x is Interc
 /**
  * Adapts a resolved interceptor (an instance or a function, not a class) into a Middleware.
  * Done once per method when its chain is built.
- *
- * Not an `async` wrapper: one per interceptor per call cost a promise and the microtask turns of
- * adopting the interceptor's own promise. `settle` gives the same outcome: a promise back as it
- * is, a plain value resolved, a synchronous throw rejected. The `() => next(ctx)` closure stays:
- * `next()` takes no arguments and calls overlap, so each call needs its own.
  */
 export function toMiddleware(interceptor: Interceptor | InterceptorFn): Middleware {
-  if (typeof interceptor === 'function') {
-    const fn = interceptor;
-    return (next: Invoker): Invoker =>
-      (ctx) => {
-        try {
-          return settle(fn(ctx, () => next(ctx)));
-        } catch (err) {
-          return Promise.reject(err);
-        }
-      };
-  }
-  return (next: Invoker): Invoker =>
-    (ctx) => {
-      try {
-        return settle(interceptor.intercept(ctx, () => next(ctx)));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    };
+  return adapt(typeof interceptor === 'function' ? interceptor : (ctx, next) => interceptor.intercept(ctx, next));
 }
 
 /**
@@ -58,10 +35,22 @@ export function toMiddleware(interceptor: Interceptor | InterceptorFn): Middlewa
 export function toAttemptMiddleware(interceptor: Interceptor | InterceptorFn): Middleware | null {
   if (typeof interceptor === 'function' || typeof interceptor.interceptAttempt !== 'function') return null;
   const attempt = interceptor as Required<Interceptor>;
+  return adapt((ctx, next) => attempt.interceptAttempt(ctx, next));
+}
+
+/**
+ * The stage that runs `run(ctx, next)` for each call.
+ *
+ * Not an `async` wrapper: one per interceptor per call cost a promise and the microtask turns of
+ * adopting the interceptor's own promise. `settle` gives the same outcome: a promise back as it
+ * is, a plain value resolved, a synchronous throw rejected. The `() => next(ctx)` closure stays:
+ * `next()` takes no arguments and calls overlap, so each call needs its own.
+ */
+function adapt(run: InterceptorFn): Middleware {
   return (next: Invoker): Invoker =>
     (ctx) => {
       try {
-        return settle(attempt.interceptAttempt(ctx, () => next(ctx)));
+        return settle(run(ctx, () => next(ctx)));
       } catch (err) {
         return Promise.reject(err);
       }

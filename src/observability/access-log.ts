@@ -40,7 +40,7 @@ interface ResolvedAccessLogOptions {
 
 /**
  * Validates access log options; `name` prefixes error messages. Throws RivetConfigError.
- * @internal shared with resolveTelemetry.
+ * @internal shared with telemetryInterceptors.
  */
 export function checkAccessLogOptions(input: unknown, name: string): ResolvedAccessLogOptions {
   const o = optionsObject(name, input);

@@ -41,7 +41,7 @@ export const BREAKER_STATE_VALUES: Readonly<Record<string, number>> = { closed: 
 
 /**
  * Validates metrics options; `name` prefixes error messages. Throws RivetConfigError.
- * @internal shared with resolveTelemetry.
+ * @internal shared with telemetryInterceptors.
  */
 export function checkMetricsOptions(input: unknown, name: string): MetricsOptions {
   const o = optionsObject(name, input);

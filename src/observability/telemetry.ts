@@ -38,10 +38,7 @@ export function telemetryInterceptors(input: unknown, name: string): Interceptor
   rejectUnknownKeys(name, o, ['tracing', 'metrics', 'accessLog']);
   const t = part(`${name}.tracing`, o.tracing, checkTracingOptions);
   const m = part(`${name}.metrics`, o.metrics, checkMetricsOptions);
-  const a = part(`${name}.accessLog`, o.accessLog, (v, n) => {
-    checkAccessLogOptions(v, n);
-    return v as AccessLogOptions | undefined;
-  });
+  const a = part(`${name}.accessLog`, o.accessLog, checkAccessLogOptions);
   const out: Interceptor[] = [];
   if (t !== false) out.push(tracing(t));
   if (m !== false) out.push(metrics(m));

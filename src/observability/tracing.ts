@@ -47,7 +47,7 @@ const TRACING_KEYS = ['tracerProvider', 'propagator'] as const;
 
 /**
  * Validates tracing options; `name` prefixes error messages. Throws RivetConfigError.
- * @internal shared with resolveTelemetry.
+ * @internal shared with telemetryInterceptors.
  */
 export function checkTracingOptions(input: unknown, name: string): TracingOptions {
   const o = optionsObject(name, input);

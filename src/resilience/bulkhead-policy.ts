@@ -1,5 +1,5 @@
-import { nonNegativeInt, optionsObject, rejectUnknownKeys } from '../util';
-import { describeValue, invalidOption } from './policy-checks';
+import { describeValue, nonNegativeInt, optionsObject, rejectUnknownKeys } from '../util';
+import { invalidOption } from './policy-checks';
 
 /** Calls that may wait for a slot by default: none, so a full bulkhead refuses at once. */
 export const DEFAULT_MAX_QUEUE = 0;

@@ -1,6 +1,6 @@
 import type { CallContext, Middleware } from '../call';
 import { RivetConfigError, RivetErrorCode, toRpcError, type RpcError } from '../errors';
-import { describeValue } from './policy-checks';
+import { describeValue } from '../util';
 
 /**
  * What a call returns when everything else failed: given the final error (after retries, breaker

@@ -1,17 +1,8 @@
 import { RivetConfigError, RivetErrorCode } from '../errors';
+import { describeValue } from '../util';
 
 // Range checks that util/options.ts does not have (fractions, open lower bounds). They follow
 // its message shape: the option, what it got, what to do.
-
-/** How a bad value reads in a message. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
-}
 
 /** Throws RIVET_ERR_INVALID_OPTION with `message` (which names the option and the fix). */
 export function invalidOption(message: string): never {

@@ -1,4 +1,4 @@
-import type { CallContext, Invoker, Middleware } from '../call';
+import { type CallContext, type Invoker, invokeNext, type Middleware } from '../call';
 import { ErrorReason, isRpcError, reasonOf, type RpcError, type StoppedBy } from '../errors';
 import { abortableSleep } from './abortable-sleep';
 import { decideRetry } from './decide-retry';
@@ -65,8 +65,8 @@ export function retryMiddleware(options: RetryMiddlewareOptions): Middleware {
   return (next) => (ctx) => {
     budget?.recordCall();
     const policy = policyOf?.(ctx) ?? options.policy;
-    if (policy.maxAttempts <= 1 || (allowRetry !== undefined && !allowRetry(ctx))) return invoke(next, ctx);
-    return invoke(next, ctx).then(undefined, (err: unknown) => retryAfterFailure(err, ctx, next, policy));
+    if (policy.maxAttempts <= 1 || (allowRetry !== undefined && !allowRetry(ctx))) return invokeNext(next, ctx);
+    return invokeNext(next, ctx).then(undefined, (err: unknown) => retryAfterFailure(err, ctx, next, policy));
   };
 
   /** The loop after the first attempt failed with `first`: decide, maybe sleep, try again. */
@@ -91,14 +91,5 @@ export function retryMiddleware(options: RetryMiddlewareOptions): Middleware {
         err = e;
       }
     }
-  }
-}
-
-/** `next(ctx)`, with a synchronous throw turned into a rejection, as an `await` would. */
-function invoke(next: Invoker, ctx: CallContext): Promise<unknown> {
-  try {
-    return next(ctx);
-  } catch (err) {
-    return Promise.reject(err);
   }
 }

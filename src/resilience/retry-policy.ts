@@ -1,7 +1,7 @@
 import { isRpcCode, type RpcCode } from '../errors';
-import { durationMs, optionsObject, rejectUnknownKeys } from '../util';
+import { describeValue, durationMs, optionsObject, rejectUnknownKeys } from '../util';
 import { isBusinessCode, RETRYABLE_CODES } from './failure-kind';
-import { describeValue, finiteInRange, invalidOption } from './policy-checks';
+import { finiteInRange, invalidOption } from './policy-checks';
 
 /** Attempts per call by default, first try included. */
 export const DEFAULT_MAX_ATTEMPTS = 3;

@@ -1,4 +1,3 @@
-import { currentContext } from '../call';
 import type { ServiceDefinition } from './service-definition';
 
 /** The health of one service, or of the whole server when no service is named. */
@@ -94,7 +93,7 @@ export function healthServiceDefinition(state: HealthState): ServiceDefinition {
         handler: async (ctx) => {
           const service = typeof ctx.args[0] === 'string' ? ctx.args[0] : undefined;
           const known = ctx.args[1] as HealthStatus | undefined;
-          return { status: await state.watch(service, known, currentContext()?.signal) };
+          return { status: await state.watch(service, known, ctx.signal) };
         },
       },
     ],

@@ -354,7 +354,7 @@ export class ServerConnection {
   }
 }
 
-// A module-level function, so arming the deadline timer allocates no closure per call.
+// A module-level function, so the refusal timer needs no closure.
 function destroyRefused(conn: Connection): void {
   conn.destroy('peer kept the connection open after its handshake was refused');
 }

@@ -5,7 +5,8 @@ import { RivetConfigError, RivetErrorCode } from '../errors';
  * whose message names the option, what it got, and what to do.
  */
 
-function describe(value: unknown): string {
+/** How a bad value reads in a message: strings quoted, objects and functions named by kind. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
@@ -32,7 +33,7 @@ function levenshtein(a: string, b: string): number {
 export function optionsObject(name: string, input: unknown): Record<string, unknown> {
   if (input === undefined) return {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be an object, got ${describe(input)}.`);
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be an object, got ${describeValue(input)}.`);
   }
   return input as Record<string, unknown>;
 }
@@ -41,35 +42,44 @@ export function optionsObject(name: string, input: unknown): Record<string, unkn
 export function rejectUnknownKeys(name: string, input: object, known: readonly string[]): void {
   for (const key of Object.keys(input)) {
     if (known.includes(key)) continue;
-    // A key that starts a known key ('inter' for 'interceptors') is the likeliest typo of all.
-    let best = known.find((k) => k.toLowerCase().startsWith(key.toLowerCase()) && key.length >= 3);
-    let bestDistance = best === undefined ? Infinity : 0;
-    for (const k of best === undefined ? known : []) {
-      const d = levenshtein(key.toLowerCase(), k.toLowerCase());
-      if (d < bestDistance) {
-        bestDistance = d;
-        best = k;
-      }
-    }
-    const hint = best !== undefined && (bestDistance <= 3 || best.toLowerCase().startsWith(key.toLowerCase()))
-      ? `; did you mean '${best}'?`
-      : `. Known keys: ${known.join(', ')}.`;
+    const near = nearestKey(key, known);
+    const hint = near !== undefined ? `; did you mean '${near}'?` : `. Known keys: ${known.join(', ')}.`;
     throw new RivetConfigError(RivetErrorCode.RIVET_ERR_UNKNOWN_OPTION, `${name}: unknown key '${key}'${hint}`);
   }
+}
+
+/** The known key that `key` is likeliest a typo of, or undefined when none is close. */
+function nearestKey(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  // A key that starts a known key ('inter' for 'interceptors') is the likeliest typo of all.
+  if (key.length >= 3) {
+    const started = known.find((k) => k.toLowerCase().startsWith(lower));
+    if (started !== undefined) return started;
+  }
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = levenshtein(lower, k.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = k;
+    }
+  }
+  return best !== undefined && (bestDistance <= 3 || best.toLowerCase().startsWith(lower)) ? best : undefined;
 }
 
 /** A positive integer (> 0). */
 export function positiveInt(name: string, value: unknown, defaultValue?: number): number {
   if (Number.isSafeInteger(value) && (value as number) > 0) return value as number;
   const fallback = defaultValue === undefined ? '' : ` Leave it out to use the default (${defaultValue}).`;
-  throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be a positive integer, got ${describe(value)}.${fallback}`);
+  throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be a positive integer, got ${describeValue(value)}.${fallback}`);
 }
 
 /** A non-negative integer (>= 0). */
 export function nonNegativeInt(name: string, value: unknown, defaultValue?: number): number {
   if (Number.isSafeInteger(value) && (value as number) >= 0) return value as number;
   const fallback = defaultValue === undefined ? '' : ` Leave it out to use the default (${defaultValue}).`;
-  throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be an integer >= 0, got ${describe(value)}.${fallback}`);
+  throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be an integer >= 0, got ${describeValue(value)}.${fallback}`);
 }
 
 /** A positive finite number of milliseconds, with an upper bound (setTimeout's limit by default). */
@@ -78,20 +88,20 @@ export function durationMs(name: string, value: unknown, defaultValue?: number, 
   const fallback = defaultValue === undefined ? '' : ` Leave it out to use the default (${defaultValue}).`;
   throw new RivetConfigError(
     RivetErrorCode.RIVET_ERR_INVALID_OPTION,
-    `${name} must be a number of milliseconds > 0 and <= ${maxMs}, got ${describe(value)}.${fallback}`,
+    `${name} must be a number of milliseconds > 0 and <= ${maxMs}, got ${describeValue(value)}.${fallback}`,
   );
 }
 
 /** A boolean. */
 export function bool(name: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
-  throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be true or false, got ${describe(value)}.`);
+  throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be true or false, got ${describeValue(value)}.`);
 }
 
 /** A non-empty string. */
 export function nonEmptyString(name: string, value: unknown): string {
   if (typeof value === 'string' && value.length > 0) return value;
-  throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be a non-empty string, got ${describe(value)}.`);
+  throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name} must be a non-empty string, got ${describeValue(value)}.`);
 }
 
 /** One of a fixed set of strings. */
@@ -99,7 +109,7 @@ export function oneOf<T extends string>(name: string, value: unknown, allowed: r
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   throw new RivetConfigError(
     RivetErrorCode.RIVET_ERR_INVALID_OPTION,
-    `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}.`,
+    `${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describeValue(value)}.`,
   );
 }
 
@@ -108,7 +118,7 @@ export function stringRecord(name: string, value: unknown): Record<string, strin
   const obj = optionsObject(name, value);
   for (const [k, v] of Object.entries(obj)) {
     if (typeof v !== 'string') {
-      throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.${k} must be a string, got ${describe(v)}.`);
+      throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.${k} must be a string, got ${describeValue(v)}.`);
     }
   }
   return obj as Record<string, string>;
