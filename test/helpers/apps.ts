@@ -31,12 +31,12 @@ export class Harness {
   }
 }
 
-/** Polls `cond` until it is true, or fails after `timeoutMs`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
+/** Polls `cond` until it is true and resolves with the ms that took, or fails after `timeoutMs`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<number> {
+  const started = Date.now();
   for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (await cond()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -49,6 +49,18 @@ export async function failure(p: Promise<unknown>): Promise<{ err: RpcError; at:
     return { err: err as RpcError, at: performance.now() };
   }
   throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** Settles `p` into its RpcError; fails when it resolves or rejects with something else. */
+export async function rejection(p: Promise<unknown>): Promise<RpcError> {
+  const err = await p.then(
+    (v) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(v)}`);
+    },
+    (e: unknown) => e,
+  );
+  if (!isRpcError(err)) throw err;
+  return err;
 }
 
 /** 'OK' when the call succeeds, else its RpcCode; anything but an RpcError fails the test. */

@@ -69,16 +69,6 @@ export function describeEtcd(name: string, body: () => void): void {
   });
 }
 
-/** Polls `cond` until it returns true, or rejects after `timeoutMs` naming `what`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what = 'condition'): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await cond()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

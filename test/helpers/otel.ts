@@ -3,7 +3,6 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { type DataPoint, type Histogram, type MetricData, MetricReader, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import pino, { type Logger } from 'pino';
 
 /**
  * OpenTelemetry SDK pieces for tests: an in-memory span exporter, a metric reader collected by
@@ -63,11 +62,4 @@ export function pointsOf<T = number>(metric: MetricData | undefined, match: Reco
 /** How many values a histogram recorded over the points whose attributes include `match`. */
 export function histogramCount(metric: MetricData | undefined, match: Record<string, unknown> = {}): number {
   return pointsOf<Histogram>(metric, match).reduce((n, p) => n + p.value.count, 0);
-}
-
-/** A pino logger writing JSON lines into an array, as pino's own tests do with `sink()`. */
-export function memoryLogger(level = 'info'): { logger: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
-  return { logger, lines };
 }

@@ -1,5 +1,3 @@
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
 import { isRpcError, type Client } from '../../src';
 import {
   createCodec,
@@ -14,25 +12,12 @@ import {
 } from '../../src/protocol';
 import { FixtureService } from '../fixtures/fixture-service';
 import { Harness, waitFor } from '../helpers/apps';
+import { logSink, type LogLine as BaseLogLine } from '../helpers/log-sink';
 import { RawSocket } from '../helpers/raw-socket';
 
-interface LogLine {
-  level: number;
-  msg: string;
-  reason?: string;
-}
+/** A log line, with the reason the server gives for closing a connection. */
+type LogLine = BaseLogLine & { reason?: string };
 
-/** A debug-level pino logger writing parsed lines into `lines`. */
-function logSink(): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as LogLine);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
 
 /** Keeps normal calls going on `lanes` parallel lanes until stopped; counts them and keeps every failure. */
 function steadyTraffic(client: Client, lanes = 2): { readonly ok: number; failures: unknown[]; stop(): Promise<void> } {
@@ -83,7 +68,7 @@ describe('bad input', () => {
   let lines: LogLine[];
 
   beforeEach(async () => {
-    const sink = logSink();
+    const sink = logSink<LogLine>('debug');
     lines = sink.lines;
     ({ port } = await h.serve({ services: [FixtureService], logger: sink.logger }));
     client = h.client({ endpoints: { Fixture: [`127.0.0.1:${port}`] } });
@@ -229,7 +214,7 @@ describe('bad input', () => {
 
   describe('frame limits', () => {
     it('closes a connection that declares a frame over a small maxFrameBytes, and a normal client gets RESOURCE_EXHAUSTED locally and loses nothing', async () => {
-      const smallSink = logSink();
+      const smallSink = logSink<LogLine>('debug');
       const small = await h.serve({ services: [FixtureService], maxFrameBytes: 1024, logger: smallSink.logger });
       const c = h.client({ endpoints: { Fixture: [small.address] } });
       expect(await c.invoke('Fixture', 'echo', ['x'.repeat(900)])).toBe('x'.repeat(900));

@@ -1,22 +1,8 @@
 import * as net from 'node:net';
-import { isRpcError, type RpcError } from '../../src';
 import { encodeFrame, encodeHandshake, FrameType, PROTOCOL_VERSION } from '../../src/protocol';
 import { FixtureService } from '../fixtures/fixture-service';
-import { Harness, waitFor } from '../helpers/apps';
+import { Harness, rejection, waitFor } from '../helpers/apps';
 import { type ChildServer, startChildServer, stopChildServer } from '../helpers/child-server-process';
-
-
-/** Settles `p` into its RpcError; fails when it resolves or rejects with something else. */
-async function rejection(p: Promise<unknown>): Promise<RpcError> {
-  const err = await p.then(
-    (v) => {
-      throw new Error(`expected a rejection, got ${JSON.stringify(v)}`);
-    },
-    (e: unknown) => e,
-  );
-  if (!isRpcError(err)) throw err;
-  return err;
-}
 
 describe('connection loss', () => {
   const h = new Harness();

@@ -5,18 +5,7 @@ import { encodeFrame, FrameDecoder, DEFAULT_MAX_FRAME_BYTES } from '../../src/pr
 import { Outbox, OUTBOX_FLUSH_BYTES, OUTBOX_FLUSH_FRAMES } from '../../src/transport';
 import { FixtureService } from '../fixtures/fixture-service';
 import { Harness } from '../helpers/apps';
-
-/** A seeded PRNG (mulberry32), so a failing chunking pattern can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/seeded-random';
 
 /**
  * Pumps bytes from `from` to `to` one piece per turn of the event loop, so the receiver reads

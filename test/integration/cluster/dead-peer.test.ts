@@ -1,5 +1,6 @@
-import { createClient, isRpcError, type Balancer, type CallContext, type Client, type EndpointView, type RpcError } from '../../../src';
+import { createClient, type Balancer, type CallContext, type Client, type EndpointView } from '../../../src';
 import { startChildApp, type ChildApp, type Whoami } from '../../fixtures/cluster/child-app';
+import { rejection } from '../../helpers/apps';
 
 // A server process frozen with SIGSTOP keeps its sockets open: the kernel still accepts and
 // acknowledges, but nothing answers. Only the client's keepalive pings can tell it is dead.
@@ -18,17 +19,6 @@ class PinningBalancer implements Balancer {
     if (pin !== undefined) return endpoints.find((e) => e.address === pin);
     return endpoints[this.next++ % endpoints.length];
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<RpcError> {
-  const err = await p.then(
-    (v) => {
-      throw new Error(`expected a rejection, got ${JSON.stringify(v)}`);
-    },
-    (e: unknown) => e,
-  );
-  if (!isRpcError(err)) throw err;
-  return err;
 }
 
 describe('a frozen peer', () => {

@@ -1,70 +1,25 @@
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
-import { createClient, EtcdRegistry, type Client, type RpcError } from '../../../src';
-import { startChildApp, type ChildApp, type Whoami } from '../../fixtures/cluster/child-app';
+import type { Logger } from 'pino';
+import type { Client, RpcError } from '../../../src';
+import type { ChildApp } from '../../fixtures/cluster/child-app';
+import { etcdCluster, whoami } from '../../fixtures/cluster/etcd-cluster';
 import { Load } from '../../fixtures/cluster/load';
-import { describeEtcd, startEtcd, waitFor, type EtcdServer } from '../../helpers/etcd-server';
+import { waitFor } from '../../helpers/apps';
+import { describeEtcd } from '../../helpers/etcd-server';
+import { logSink } from '../../helpers/log-sink';
 
 // etcd is SIGKILLed under a cluster that is serving calls, then restarted on the same ports and
 // data directory. Neither the clients nor the servers may notice beyond a log line.
-
-let prefixCounter = 0;
-
-/** A pino logger writing parsed lines into `lines`. */
-function logSink(): { logger: Logger; lines: Array<{ level: number; msg: string }> } {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 describeEtcd('a cluster through an etcd outage', () => {
-  let etcd: EtcdServer;
-  let prefix: string;
-  const children: ChildApp[] = [];
-  const registries: EtcdRegistry[] = [];
-  const clients: Client[] = [];
-
-  const registry = (logger?: Logger): EtcdRegistry => {
-    const r = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix, logger });
-    registries.push(r);
-    return r;
-  };
-  const client = (logger?: Logger): Client => {
-    const c = createClient({ logger: false, registry: registry(logger), policy: { balancer: 'round-robin' } });
-    clients.push(c);
-    return c;
-  };
-  const apps = async (labels: string[], ttlSeconds: number): Promise<ChildApp[]> => {
-    const started = await Promise.all(labels.map((label) => startChildApp({ label, log: true, etcd: { endpoints: [etcd.endpoint], prefix, ttlSeconds } })));
-    children.push(...started);
-    return started;
-  };
-  const whoami = (c: Client) => (): Promise<string> => c.invoke('Fixture', 'whoami', [], { timeoutMs: 2_000 }).then((r) => (r as Whoami).label);
+  const harness = etcdCluster();
+  const { registry } = harness;
+  const client = (logger?: Logger): Client => harness.client({ policy: { balancer: 'round-robin' } }, logger);
+  const apps = (labels: string[], ttlSeconds: number): Promise<ChildApp[]> => Promise.all(labels.map((label) => harness.app({ label, log: true }, ttlSeconds)));
   const logged = (child: ChildApp, msg: string): number => child.stderrLines.filter((l) => l.includes(`"msg":"${msg}`)).length;
-
-  beforeAll(async () => {
-    etcd = await startEtcd();
-  });
-  afterAll(async () => {
-    await etcd?.stop();
-  });
-  beforeEach(() => {
-    prefix = `/rivet-cluster/${process.pid}-${++prefixCounter}`;
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(children.splice(0).map((c) => c.kill()));
-    await Promise.all(registries.splice(0).map((r) => r.close()));
-  });
 
   it('keeps calling the last known instances, with no failed call, while etcd is killed and restarted', async () => {
     await apps(['a', 'b', 'c'], 5);
@@ -76,11 +31,11 @@ describeEtcd('a cluster through an etcd outage', () => {
     let upAt = 0;
     try {
       await sleep(300);
-      await etcd.kill();
+      await harness.etcd.kill();
       downAt = Date.now();
       await waitFor(() => lines.some((l) => l.msg.startsWith('etcd unreachable')), 3_000, 'the client to notice the outage');
       await sleep(1_500);
-      await etcd.restart();
+      await harness.etcd.restart();
       upAt = Date.now();
       await waitFor(() => lines.some((l) => l.msg === 'etcd reachable again'), 3_000, 'the client to see etcd again');
       await sleep(300);
@@ -106,10 +61,10 @@ describeEtcd('a cluster through an etcd outage', () => {
     const load = new Load(3, whoami(c), 5);
     let backAfterMs = 0;
     try {
-      await etcd.kill();
+      await harness.etcd.kill();
       // The etcd3 client declares a lease lost after 2 × TTL without a keepalive.
       await waitFor(() => cluster.every((a) => logged(a, 'etcd lease lost') === 1), 2 * ttlSeconds * 1_000 + 3_000, 'every app to lose its lease');
-      await etcd.restart();
+      await harness.etcd.restart();
       const restartedAt = Date.now();
       const reader = registry();
       await waitFor(async () => (await reader.resolve('Fixture').catch(() => [])).length === 3, 5_000, 'all three instances to be listed again');

@@ -1,50 +1,13 @@
-import { createClient, EtcdRegistry, isRpcError, type Client, type ClientOptions, type RpcError } from '../../../src';
-import { startChildApp, type ChildApp, type ChildAppConfig, type Whoami } from '../../fixtures/cluster/child-app';
+import { isRpcError, type RpcError } from '../../../src';
+import { etcdCluster, whoami } from '../../fixtures/cluster/etcd-cluster';
 import { Load } from '../../fixtures/cluster/load';
-import { describeEtcd, startEtcd, waitFor, type EtcdServer } from '../../helpers/etcd-server';
+import { waitFor } from '../../helpers/apps';
+import { describeEtcd } from '../../helpers/etcd-server';
 
 // App processes register in a real etcd; clients in this process follow it through EtcdRegistry.
 
-let prefixCounter = 0;
-
 describeEtcd('a cluster registered in etcd', () => {
-  let etcd: EtcdServer;
-  let prefix: string;
-  const children: ChildApp[] = [];
-  const registries: EtcdRegistry[] = [];
-  const clients: Client[] = [];
-
-  const registry = (): EtcdRegistry => {
-    const r = new EtcdRegistry({ endpoints: [etcd.endpoint], prefix });
-    registries.push(r);
-    return r;
-  };
-  const client = (opts: ClientOptions = {}): Client => {
-    const c = createClient({ logger: false, registry: registry(), ...opts });
-    clients.push(c);
-    return c;
-  };
-  const app = async (config: ChildAppConfig): Promise<ChildApp> => {
-    const c = await startChildApp({ ...config, etcd: { endpoints: [etcd.endpoint], prefix, ttlSeconds: 2, ...config.etcd } });
-    children.push(c);
-    return c;
-  };
-  const whoami = (c: Client) => (): Promise<string> => c.invoke('Fixture', 'whoami', [], { timeoutMs: 2_000 }).then((r) => (r as Whoami).label);
-
-  beforeAll(async () => {
-    etcd = await startEtcd();
-  });
-  afterAll(async () => {
-    await etcd?.stop();
-  });
-  beforeEach(() => {
-    prefix = `/rivet-cluster/${process.pid}-${++prefixCounter}`;
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(children.splice(0).map((c) => c.kill()));
-    await Promise.all(registries.splice(0).map((r) => r.close()));
-  });
+  const { registry, client, app } = etcdCluster();
 
   it('drops an app process killed with SIGKILL within TTL + 1 s (TTL 2 s), from etcd and from a watching client', async () => {
     const crashy = await app({ label: 'crashy' });

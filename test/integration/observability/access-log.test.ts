@@ -2,7 +2,8 @@ import { metrics as metricsApi, propagation, trace } from '@opentelemetry/api';
 import { accessLog, createApp, createClient } from '../../../src';
 import { FixtureService } from '../../fixtures/fixture-service';
 import { Harness } from '../../helpers/apps';
-import { collectMetrics, enableAsyncContext, histogramCount, memoryLogger, memoryMetrics, memoryTracing, w3cPropagator } from '../../helpers/otel';
+import { logSink } from '../../helpers/log-sink';
+import { collectMetrics, enableAsyncContext, histogramCount, memoryMetrics, memoryTracing, w3cPropagator } from '../../helpers/otel';
 
 const h = new Harness();
 afterEach(() => h.close());
@@ -26,8 +27,8 @@ describe('telemetry: true with the global OpenTelemetry providers', () => {
   });
 
   it('writes one access line per call on each side, sharing the trace id, and traces and measures it', async () => {
-    const server = memoryLogger();
-    const caller = memoryLogger();
+    const server = logSink();
+    const caller = logSink();
     const { port } = await h.serve({ services: [FixtureService], logger: server.logger, telemetry: true });
     const client = h.client({ logger: caller.logger, telemetry: true, policy: { retry: { maxAttempts: 2, initialBackoffMs: 1 } } });
     await client.invoke('Fixture', 'echo', ['hi']);
@@ -63,7 +64,7 @@ describe('telemetry: true with the global OpenTelemetry providers', () => {
 
 describe('accessLog options end to end', () => {
   it('logs slow calls at warn and nothing else when its level is off', async () => {
-    const { logger, lines } = memoryLogger('warn');
+    const { logger, lines } = logSink('warn');
     await h.serve({ services: [FixtureService], logger, interceptors: [accessLog({ slowMs: 50 })] });
     const client = h.client();
     await client.invoke('Fixture', 'echo', ['fast']);

@@ -1,6 +1,6 @@
 import { FixtureService } from '../../fixtures/fixture-service';
 import { Harness, outcomeCode, waitFor } from '../../helpers/apps';
-import { memoryLogger } from '../../helpers/otel';
+import { logSink } from '../../helpers/log-sink';
 
 const h = new Harness();
 afterEach(() => h.close());
@@ -9,7 +9,7 @@ const policy = { retry: false as const, timeoutMs: 5_000 };
 
 describe('server limits through createApp', () => {
   it('refuses connections beyond maxConnections, logging why, and keeps serving the others', async () => {
-    const { logger, lines } = memoryLogger();
+    const { logger, lines } = logSink();
     await h.serve({ services: [FixtureService], logger, limits: { maxConnections: 1 } });
     const first = h.client({ policy });
     await expect(first.invoke('Fixture', 'echo', ['one'])).resolves.toBe('one');
@@ -31,7 +31,7 @@ describe('server limits through createApp', () => {
   });
 
   it('closes a connection idle for idleTimeoutMs, and the client reconnects on its next call', async () => {
-    const { logger, lines } = memoryLogger('debug');
+    const { logger, lines } = logSink('debug');
     await h.serve({ services: [FixtureService], logger, limits: { idleTimeoutMs: 150 } });
     const client = h.client({ policy });
     await expect(client.invoke('Fixture', 'echo', [1])).resolves.toBe(1);

@@ -1,7 +1,7 @@
 import { currentContext, isRpcError, Method, type PeerIdentity, RpcError, Service } from '../../../src';
 import { Harness, waitFor } from '../../helpers/apps';
 import { type KeyPair, testCerts, type TestCerts } from '../../helpers/certs';
-import { memoryLogger } from '../../helpers/otel';
+import { logSink } from '../../helpers/log-sink';
 
 @Service('Vault')
 class VaultService {
@@ -80,7 +80,7 @@ describe('mutual TLS through createApp and createClient', () => {
   });
 
   it('refuses a client without a certificate before any handler runs, and logs why', async () => {
-    const { logger, lines } = memoryLogger();
+    const { logger, lines } = logSink();
     const started = jest.fn();
     await h.serve({ services: [VaultService], tls: mtls(), logger, interceptors: [(_ctx, next) => (started(), next())] });
     const vault = h.client({ tls: { ca: certs.ca }, policy: noRetry }).proxy<VaultService>('Vault');
@@ -95,7 +95,7 @@ describe('mutual TLS through createApp and createClient', () => {
   });
 
   it('refuses a client whose certificate comes from another CA before any handler runs, and logs why', async () => {
-    const { logger, lines } = memoryLogger();
+    const { logger, lines } = logSink();
     const started = jest.fn();
     await h.serve({ services: [VaultService], tls: mtls(), logger, interceptors: [(_ctx, next) => (started(), next())] });
     const vault = h.client({ tls: { ca: certs.ca, key: certs.stranger.key, cert: certs.stranger.cert }, policy: noRetry }).proxy<VaultService>('Vault');

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import * as net from 'node:net';
-import { RivetConfigError, RpcError } from '../../../src';
+import { RpcError } from '../../../src';
 import { encodeFrame, FrameType } from '../../../src/protocol';
 import {
   describeTlsError,
@@ -13,6 +13,7 @@ import {
 import { formatDistinguishedName, splitSubjectAltName } from '../../../src/transport/tls/certificate-identity';
 import { waitFor } from '../../helpers/apps';
 import { testCerts, type TestCerts } from '../../helpers/certs';
+import { configError } from '../../helpers/config-error';
 
 const HOST = '127.0.0.1';
 
@@ -314,15 +315,6 @@ describe('TlsTransport', () => {
 });
 
 describe('TlsTransport options', () => {
-  const configError = (fn: () => unknown): RivetConfigError => {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(RivetConfigError);
-      return err as RivetConfigError;
-    }
-    throw new Error('expected a RivetConfigError');
-  };
   const server = () => ({ key: certs.server.key, cert: certs.server.cert });
 
   it.each([

@@ -12,18 +12,8 @@ import {
   WeightedRoundRobinBalancer,
 } from '../../../src/balancer';
 import { RivetConfigError } from '../../../src/errors';
+import { configError } from '../../helpers/config-error';
 import { callContext, fakeEndpoints } from './fakes';
-
-/** The RivetConfigError `fn` throws. */
-function configError(fn: () => unknown): RivetConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RivetConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a RivetConfigError');
-}
 
 describe('createBalancer', () => {
   it.each([

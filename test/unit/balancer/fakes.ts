@@ -1,6 +1,7 @@
 import type { BreakerState, EndpointState, EndpointView } from '../../../src/balancer';
 import { type CallContext, createCallContext } from '../../../src/call';
 import type { Instance } from '../../../src/discovery';
+export { seededRandom } from '../../helpers/seeded-random';
 
 /** An EndpointView whose statistics a test sets directly. */
 export interface FakeEndpoint extends EndpointView {
@@ -41,18 +42,6 @@ export function fakeEndpoints(count: number, overrides: Partial<FakeEndpoint> & 
 /** A client CallContext for `Arith.add` carrying `metadata`. */
 export function callContext(metadata: Record<string, string> = {}): CallContext {
   return createCallContext('client', 'Arith', 'add', [], metadata, undefined, new AbortController().signal, undefined);
-}
-
-/** mulberry32: a small seeded PRNG, so distribution tests are repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** How many of `picks` went to each address. */

@@ -1,7 +1,7 @@
 import { checkClientPolicy } from '../../../src/client/client-policy';
 import { resolveMethodPolicy, resolveTargetPolicy } from '../../../src/client/method-policy';
 import type { ServiceContract } from '../../../src/client/remote';
-import { RivetConfigError } from '../../../src/errors';
+import { configError } from '../../helpers/config-error';
 
 const contract: ServiceContract = {
   name: 'Inventory',
@@ -11,16 +11,6 @@ const contract: ServiceContract = {
     reserve: { idempotent: false },
   },
 };
-
-function configError(fn: () => unknown): RivetConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RivetConfigError);
-    return err as RivetConfigError;
-  }
-  throw new Error('expected a RivetConfigError');
-}
 
 describe('checkClientPolicy', () => {
   it('accepts an empty policy and every documented key', () => {

@@ -1,4 +1,3 @@
-import { RivetConfigError } from '../../../src/errors';
 import type { CallContext } from '../../../src/call';
 import {
   getClassInterceptors,
@@ -12,17 +11,7 @@ import {
   Service,
   UseInterceptors,
 } from '../../../src/decorators';
-
-/** Runs `fn` and returns the RivetConfigError it throws. */
-function configError(fn: () => unknown): RivetConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RivetConfigError);
-    return err as RivetConfigError;
-  }
-  throw new Error('expected a RivetConfigError, but nothing was thrown');
-}
+import { configError } from '../../helpers/config-error';
 
 const pass = async (_ctx: CallContext, next: () => Promise<unknown>): Promise<unknown> => next();
 

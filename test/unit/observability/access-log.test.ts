@@ -2,7 +2,7 @@ import { createCallContext, type CallContext } from '../../../src/call';
 import { RivetConfigError, RpcError } from '../../../src/errors';
 import { toMiddleware } from '../../../src/interceptors';
 import { accessLog, telemetryHooksOf } from '../../../src/observability';
-import { memoryLogger } from '../../helpers/otel';
+import { logSink } from '../../helpers/log-sink';
 
 function ctx(side: 'client' | 'server' = 'server', metadata: Record<string, string> = {}): CallContext {
   return createCallContext(side, 'Orders', 'place', [], metadata, undefined, new AbortController().signal, { address: '127.0.0.1:50123' });
@@ -12,7 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('accessLog', () => {
   it('writes one line per call with the call’s facts', async () => {
-    const { logger, lines } = memoryLogger();
+    const { logger, lines } = logSink();
     const mw = toMiddleware(accessLog({ logger }));
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     await mw(async () => 'ok')(ctx('server', { traceparent, 'rivet-attempt': '2' }));
@@ -36,7 +36,7 @@ describe('accessLog', () => {
   });
 
   it('writes at the chosen level, and slow calls at warn', async () => {
-    const { logger, lines } = memoryLogger('debug');
+    const { logger, lines } = logSink('debug');
     const mw = toMiddleware(accessLog({ logger, level: 'debug', slowMs: 15 }));
     await mw(async () => 'fast')(ctx());
     await mw(() => sleep(30))(ctx());
@@ -47,14 +47,14 @@ describe('accessLog', () => {
   });
 
   it('writes nothing when the logger’s level is above the line’s and no call is slow', async () => {
-    const { logger, lines } = memoryLogger('warn');
+    const { logger, lines } = logSink('warn');
     const mw = toMiddleware(accessLog({ logger, slowMs: 1_000 }));
     for (let i = 0; i < 5; i++) await mw(async () => 'ok')(ctx());
     expect(lines).toHaveLength(0);
   });
 
   it('keeps only the sampled share of lines, but every slow one', async () => {
-    const { logger, lines } = memoryLogger();
+    const { logger, lines } = logSink();
     const none = toMiddleware(accessLog({ logger, sample: 0, slowMs: 15 }));
     for (let i = 0; i < 20; i++) await none(async () => 'ok')(ctx());
     await none(() => sleep(30))(ctx());
@@ -68,8 +68,8 @@ describe('accessLog', () => {
   });
 
   it('writes through the first logger an app or client offers when it was given none', async () => {
-    const first = memoryLogger();
-    const second = memoryLogger();
+    const first = logSink();
+    const second = logSink();
     const log = accessLog();
     await toMiddleware(log)(async () => 'unbound')(ctx());
     telemetryHooksOf(log)!.useLogger!(first.logger);

@@ -1,5 +1,5 @@
 import { createCallContext, type CallContext, type Peer } from '../../../src/call';
-import { RivetConfigError } from '../../../src/errors';
+export { configError } from '../../helpers/config-error';
 
 /** A monotonic clock the test moves by hand. */
 export class FakeClock {
@@ -54,15 +54,4 @@ export async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected the promise to reject, but it resolved');
-}
-
-/** The RivetConfigError `fn` throws, failing the test when it throws nothing or something else. */
-export function configError(fn: () => unknown): RivetConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof RivetConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a RivetConfigError');
 }

@@ -1,16 +1,5 @@
-import { RivetConfigError } from '../../../src/errors';
 import { durationMs, oneOf, parseAddress, positiveInt, rejectUnknownKeys } from '../../../src/util';
-
-/** Runs `fn` and returns the RivetConfigError it throws; fails the test when it throws nothing else. */
-function configError(fn: () => unknown): RivetConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RivetConfigError);
-    return err as RivetConfigError;
-  }
-  throw new Error('expected a RivetConfigError, but nothing was thrown');
-}
+import { configError } from '../../helpers/config-error';
 
 describe('rejectUnknownKeys', () => {
   const known = ['timeoutMs', 'interceptors', 'retry'];
