@@ -104,6 +104,74 @@ describe('P2cEwmaBalancer', () => {
     expect(shares[2]).toBeLessThan(0.1);
   });
 
+  describe('within one turn of the event loop', () => {
+    /** A random source that counts its draws: a fresh pick draws two numbers, a held one draws one. */
+    function countingRandom(seed: number): { random: () => number; draws: () => number } {
+      const next = seededRandom(seed);
+      let n = 0;
+      return {
+        random: () => {
+          n++;
+          return next();
+        },
+        draws: () => n,
+      };
+    }
+
+    const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+    it('keeps the winner as one candidate for the rest of the turn, and draws afresh in the next', async () => {
+      const endpoints = fakeEndpoints(3, { ewmaMs: 5 });
+      const { random, draws } = countingRandom(21);
+      const balancer = new P2cEwmaBalancer(random);
+      balancer.pick(endpoints, ctx);
+      expect(draws()).toBe(2);
+      balancer.pick(endpoints, ctx);
+      balancer.pick(endpoints, ctx);
+      expect(draws()).toBe(4);
+      await nextTurn();
+      balancer.pick(endpoints, ctx);
+      expect(draws()).toBe(6);
+    });
+
+    it('sends a burst to the endpoint that just emptied its queue, until its cost catches up', () => {
+      // One endpoint has just answered all it held; the other two still hold 30 calls each.
+      const picked: number[] = [];
+      for (let seed = 1; seed <= 20; seed++) {
+        const endpoints = [
+          fakeEndpoint('10.0.0.1:4000', { ewmaMs: 5, inFlight: 30 }),
+          fakeEndpoint('10.0.0.2:4000', { ewmaMs: 5, inFlight: 0 }),
+          fakeEndpoint('10.0.0.3:4000', { ewmaMs: 5, inFlight: 30 }),
+        ];
+        const balancer = new P2cEwmaBalancer(seededRandom(seed));
+        for (let k = 0; k < 30; k++) (balancer.pick(endpoints, ctx) as FakeEndpoint).inFlight++;
+        picked.push(30 - endpoints[1].inFlight);
+      }
+      // Drawing both candidates afresh each time, the pair leaves it out a third of the time: about
+      // ten of the thirty would go elsewhere. Held, it misses only the picks before it is first drawn.
+      const elsewhere = picked.reduce((s, x) => s + x, 0) / picked.length;
+      expect(elsewhere).toBeLessThan(3);
+    });
+
+    it('lets endpoints of equal cost take turns instead of holding one', () => {
+      const endpoints = fakeEndpoints(3, { ewmaMs: 5 });
+      const balancer = new P2cEwmaBalancer(seededRandom(22));
+      const counts = tally(Array.from({ length: 9_000 }, () => balancer.pick(endpoints, ctx)));
+      for (const e of endpoints) expect(Math.abs(counts.get(e.address)! / 9_000 - 1 / 3)).toBeLessThan(0.03);
+    });
+
+    it('draws afresh when the held winner is not in the list it is given', () => {
+      const endpoints = fakeEndpoints(4, { ewmaMs: 5 });
+      const { random, draws } = countingRandom(23);
+      const balancer = new P2cEwmaBalancer(random);
+      const first = balancer.pick(endpoints, ctx);
+      const rest = endpoints.filter((e) => e !== first);
+      for (let k = 0; k < 50; k++) expect(rest).toContain(balancer.pick(rest, ctx));
+      // The first pick from the shorter list drew two numbers; the ones after it held its winner.
+      expect(draws()).toBe(2 + 2 + 49);
+    });
+  });
+
   it('never picks a breaker-open or ejected endpoint while a healthy one is offered', () => {
     const open = fakeEndpoint('10.0.0.1:4000', { ewmaMs: 1, breaker: 'open' });
     const ejected = fakeEndpoint('10.0.0.2:4000', { ewmaMs: 1, ejected: true });
