@@ -1,7 +1,7 @@
 // transport/: framed connections over byte streams. The Transport/Connection/Listener seam, write
 // batching (Outbox), TCP and TLS. Layer 2: imports protocol/, errors/, util/.
 export type { CertificateIdentity, Transport, Connection, ConnectionEvents, Listener, ConnectOptions } from './transport';
-export { Outbox, OUTBOX_FLUSH_BYTES, OUTBOX_FLUSH_FRAMES } from './outbox';
+export { Outbox, OUTBOX_COALESCE_BYTES, OUTBOX_FLUSH_BYTES, OUTBOX_FLUSH_FRAMES } from './outbox';
 export { KEEPALIVE_TIMEOUT_REASON, type LivenessOptions } from './liveness';
 export { StreamConnection } from './stream-connection';
 export { TcpTransport } from './tcp';

@@ -7,8 +7,17 @@ export const OUTBOX_FLUSH_BYTES = 16 * 1024;
 export const OUTBOX_FLUSH_FRAMES = 32;
 
 /**
+ * A batch smaller than this is copied into one buffer and written whole; a larger one goes out
+ * as its frames, in one writev. Below it the buffer comes from Node's shared pool, and copying a
+ * few hundred bytes costs less than the stream's bookkeeping for each piece of a writev (measured
+ * on 33-byte calls: about 5% less CPU per call on the server). Above it the copy costs more than
+ * it saves (1 KiB echo calls ran 8% slower when 16 KiB batches were copied).
+ */
+export const OUTBOX_COALESCE_BYTES = 4 * 1024;
+
+/**
  * Write batching with backpressure. Frames queued in one turn of the event loop go out together
- * in one corked write (writev), so many small replies cost one syscall. The batch is capped, at
+ * in one write, so many small replies cost one syscall. The batch is capped, at
  * OUTBOX_FLUSH_BYTES or OUTBOX_FLUSH_FRAMES, whichever comes first: holding a whole tick's worth
  * makes client and server take turns instead of overlapping. The frame cap is what matters for
  * small calls: a hundred 40-byte requests are far below the byte cap, and sent as one batch the
@@ -68,12 +77,15 @@ export class Outbox {
     this.scheduled = false;
     if (this.blocked || this.queue.length === 0 || this.stream.destroyed) return;
     const queue = this.queue;
+    const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
     this.queuedFrames = 0;
     let ok: boolean;
     if (queue.length === 1) {
       ok = this.stream.write(queue[0]);
+    } else if (bytes < OUTBOX_COALESCE_BYTES) {
+      ok = this.stream.write(Buffer.concat(queue, bytes));
     } else {
       this.stream.cork();
       for (let i = 0; i < queue.length - 1; i++) this.stream.write(queue[i]);

@@ -1,10 +1,11 @@
 import { Writable } from 'node:stream';
-import { Outbox, OUTBOX_FLUSH_BYTES, OUTBOX_FLUSH_FRAMES } from '../../../src/transport';
+import { Outbox, OUTBOX_COALESCE_BYTES, OUTBOX_FLUSH_BYTES, OUTBOX_FLUSH_FRAMES } from '../../../src/transport';
 
 const tick = (): Promise<void> => new Promise(setImmediate);
 
 /**
- * A real Writable that records each call of the underlying write (one entry per write or writev)
+ * A real Writable that records each call of the underlying write (one entry per write or writev,
+ * listing the pieces it was given)
  * and, while `stuck`, holds the write callbacks so its buffer stays full, as a slow socket's would.
  */
 function recordingStream(highWaterMark: number) {
@@ -40,7 +41,7 @@ function frame(text: string): Buffer {
 }
 
 describe('Outbox', () => {
-  it('sends the frames pushed in one tick together, in one corked batch, at the end of the tick', async () => {
+  it('sends the frames pushed in one tick together, in one write, at the end of the tick', async () => {
     const { stream, writes } = recordingStream(1024 * 1024);
     const outbox = new Outbox(stream, () => {});
     outbox.push(frame('a'));
@@ -49,8 +50,22 @@ describe('Outbox', () => {
     expect(writes).toEqual([]);
     expect(outbox.pendingBytes).toBe(10);
     await tick();
-    expect(writes).toEqual([['a', 'bb', 'hdr', 'body']]);
+    // A small batch is copied into one buffer: one piece, the frames in order.
+    expect(writes).toEqual([['abbhdrbody']]);
     expect(outbox.pendingBytes).toBe(0);
+  });
+
+  it('copies a batch under OUTBOX_COALESCE_BYTES into one piece, and writes a larger one as its frames', async () => {
+    const { stream, writes } = recordingStream(1024 * 1024);
+    const outbox = new Outbox(stream, () => {});
+    const half = 'h'.repeat(OUTBOX_COALESCE_BYTES / 2);
+    outbox.push(frame(half));
+    outbox.push(frame(half.slice(1)));
+    await tick();
+    outbox.push(frame(half));
+    outbox.push(frame(half));
+    await tick();
+    expect(writes).toEqual([[half + half.slice(1)], [half, half]]);
   });
 
   it('sends the frames of the next tick as a batch of their own', async () => {
@@ -61,7 +76,7 @@ describe('Outbox', () => {
     outbox.push(frame('two'));
     outbox.push(frame('three'));
     await tick();
-    expect(writes).toEqual([['one'], ['two', 'three']]);
+    expect(writes).toEqual([['one'], ['twothree']]);
   });
 
   it('flushes at once when the batch reaches OUTBOX_FLUSH_BYTES', async () => {
@@ -85,12 +100,13 @@ describe('Outbox', () => {
     for (let i = 0; i < OUTBOX_FLUSH_FRAMES - 1; i++) outbox.push(frame(sent[i]));
     expect(writes).toEqual([]);
     outbox.push(frame(sent[OUTBOX_FLUSH_FRAMES - 1]));
-    expect(writes).toEqual([sent.slice(0, OUTBOX_FLUSH_FRAMES)]);
+    const joined = (from: number, to?: number): string[] => [sent.slice(from, to).join('')];
+    expect(writes).toEqual([joined(0, OUTBOX_FLUSH_FRAMES)]);
     for (let i = OUTBOX_FLUSH_FRAMES; i < sent.length; i++) outbox.push(frame(sent[i]));
     expect(writes).toHaveLength(2);
     await tick();
     // The rest of the tick goes out at its end; nothing is lost or reordered.
-    expect(writes).toEqual([sent.slice(0, OUTBOX_FLUSH_FRAMES), sent.slice(OUTBOX_FLUSH_FRAMES, 2 * OUTBOX_FLUSH_FRAMES), sent.slice(2 * OUTBOX_FLUSH_FRAMES)]);
+    expect(writes).toEqual([joined(0, OUTBOX_FLUSH_FRAMES), joined(OUTBOX_FLUSH_FRAMES, 2 * OUTBOX_FLUSH_FRAMES), joined(2 * OUTBOX_FLUSH_FRAMES)]);
   });
 
   it('counts a frame sent as [header, payload] once toward OUTBOX_FLUSH_FRAMES', () => {
@@ -99,8 +115,7 @@ describe('Outbox', () => {
     for (let i = 0; i < OUTBOX_FLUSH_FRAMES - 1; i++) outbox.push([frame('h'), frame('p')]);
     expect(writes).toEqual([]);
     outbox.push([frame('h'), frame('p')]);
-    expect(writes).toHaveLength(1);
-    expect(writes[0]).toHaveLength(2 * OUTBOX_FLUSH_FRAMES);
+    expect(writes).toEqual([['hp'.repeat(OUTBOX_FLUSH_FRAMES)]]);
   });
 
   it('flushes a single frame over OUTBOX_FLUSH_BYTES at once', () => {
@@ -154,7 +169,7 @@ describe('Outbox', () => {
     release();
     await tick();
     expect(pressure).toEqual([true, false]);
-    expect(writes).toEqual([['p'.repeat(64)], ['q', 'r']]);
+    expect(writes).toEqual([['p'.repeat(64)], ['qr']]);
   });
 
   it('writes nothing to a destroyed stream', async () => {
