@@ -55,8 +55,8 @@ export class FrameDecoder {
       if (this.state === State.Header) {
         // Fast path: a whole header, and maybe the whole frame, in this chunk.
         if (this.headerFilled === 0 && end - offset >= FRAME_HEADER_BYTES) {
-          const length = chunk.readUInt32BE(offset);
-          if (!this.beginFrame(length, chunk[offset + 4], chunk[offset + 5], chunk.readUInt32BE(offset + 6))) return;
+          const length = u32At(chunk, offset);
+          if (!this.beginFrame(length, chunk[offset + 4], chunk[offset + 5], u32At(chunk, offset + 6))) return;
           offset += FRAME_HEADER_BYTES;
           if (end - offset >= length) {
             const payload = chunk.subarray(offset, offset + length);
@@ -75,8 +75,8 @@ export class FrameDecoder {
         if (this.headerFilled < FRAME_HEADER_BYTES) return;
         this.headerFilled = 0;
         const h = this.header;
-        const length = h.readUInt32BE(0);
-        if (!this.beginFrame(length, h[4], h[5], h.readUInt32BE(6))) return;
+        const length = u32At(h, 0);
+        if (!this.beginFrame(length, h[4], h[5], u32At(h, 6))) return;
         if (length === 0) {
           this.onFrame(this.type, this.flags, this.id, EMPTY);
           continue;
@@ -129,3 +129,11 @@ export class FrameDecoder {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The big-endian u32 at `offset`, which the caller has checked is in bounds: readUInt32BE checks
+ * its argument again, and that showed in profiles at two reads per frame.
+ */
+function u32At(b: Buffer, offset: number): number {
+  return b[offset] * 0x1000000 + ((b[offset + 1] << 16) | (b[offset + 2] << 8) | b[offset + 3]);
+}

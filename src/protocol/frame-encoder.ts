@@ -33,9 +33,17 @@ export function finishFrame(frame: Buffer, type: number, flags: number, id: numb
   return frame;
 }
 
+// Byte stores rather than writeUInt32BE, whose argument checks showed in profiles at a frame per
+// call. Both numbers are u32 already: a Buffer cannot hold 4 GiB, and ids are made u32.
 function writeHeader(target: Buffer, length: number, type: number, flags: number, id: number): void {
-  target.writeUInt32BE(length, 0);
+  target[0] = length >>> 24;
+  target[1] = length >>> 16;
+  target[2] = length >>> 8;
+  target[3] = length;
   target[4] = type;
   target[5] = flags;
-  target.writeUInt32BE(id >>> 0, 6);
+  target[6] = id >>> 24;
+  target[7] = id >>> 16;
+  target[8] = id >>> 8;
+  target[9] = id;
 }
