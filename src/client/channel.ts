@@ -5,7 +5,7 @@ import { ErrorReason, RpcError } from '../errors';
 import * as protocol from '../protocol';
 import type { Codec, CodecName, ServiceDescriptor } from '../protocol';
 import { type Connection, describeTlsError, KEEPALIVE_TIMEOUT_REASON, type Transport } from '../transport';
-import { IdTable, jitteredBackoffMs } from '../util';
+import { IdTable, jitteredBackoffMs, turnNowMs } from '../util';
 import type { AbortWatcher, ClientCall } from './client-call';
 
 // Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
@@ -195,7 +195,7 @@ export class Channel {
     const id = this.nextId();
     const conn = this.conn as Connection;
     return new Promise((resolve, reject) => {
-      const p = new Pending(this, id, resolve, reject, ctx, performance.now());
+      const p = new Pending(this, id, resolve, reject, ctx, turnNowMs());
       this.pending.set(id, p);
       ctx.watcher = p;
       conn.send(finishFrame(frame, FrameType.REQUEST, 0, id));
@@ -277,7 +277,7 @@ export class Channel {
         if (p === undefined) return; // cancelled or timed out: the reply has no one to go to
         this.pending.delete(id);
         if (p.call.watcher === p) p.call.watcher = null;
-        this.recordLatency(p.sentAt, performance.now());
+        this.recordLatency(p.sentAt, turnNowMs());
         const codec = this.codec as Codec;
         if (type === FrameType.RESPONSE) {
           let value: unknown;

@@ -1,4 +1,5 @@
-import { monotonicNowMs, type MonotonicClock } from './clock';
+import { turnNowMs } from '../util';
+import type { MonotonicClock } from './clock';
 import type { ResolvedRetryBudgetPolicy } from './retry-policy';
 
 /** The length of the sliding window a retry budget counts over, in milliseconds. */
@@ -29,11 +30,12 @@ export class RetryBudget {
 
   /**
    * @param policy from `resolveRetryPolicy(...).budget`.
-   * @param now a monotonic clock in milliseconds; default `performance.now()`.
+   * @param now a monotonic clock in milliseconds; default `performance.now()` read once per turn
+   *   of the event loop (`turnNowMs`): the buckets are a second wide, and every call reads it.
    */
   constructor(
     private readonly policy: ResolvedRetryBudgetPolicy,
-    private readonly now: MonotonicClock = monotonicNowMs,
+    private readonly now: MonotonicClock = turnNowMs,
   ) {
     this.head = Math.floor(now() / BUCKET_MS);
     this.allowance = policy.minPerSecond * WINDOW_SECONDS;

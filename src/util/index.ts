@@ -4,3 +4,4 @@ export * from './options';
 export * from './address';
 export * from './backoff';
 export * from './id-table';
+export * from './turn-clock';
