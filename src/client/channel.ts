@@ -9,8 +9,8 @@ import { IdTable, jitteredBackoffMs, turnNowMs } from '../util';
 import type { AbortWatcher, ClientCall } from './client-call';
 
 // Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
-// dictionary mode, so reading one on the hot path was a function call every time (together about
-// 2% of each side's CPU on small calls).
+// dictionary mode, so each use on the hot path was a getter call and a dictionary lookup
+// (docs/performance.md has what binding them bought).
 const { remainingMs } = callLayer;
 const {
   createCodec,

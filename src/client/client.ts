@@ -22,7 +22,7 @@ import { createRemoteProxy } from './remote-proxy';
 import { TargetRouter } from './target-router';
 
 // Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
-// dictionary mode, so reading one on the hot path was a function call every time.
+// dictionary mode, so each use on the hot path was a getter call and a dictionary lookup.
 const { currentContext, invokeNext } = callLayer;
 
 /** Per-call options of {@link Client.invoke}. */

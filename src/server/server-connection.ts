@@ -10,8 +10,8 @@ import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
 import { ServerCall } from './server-call';
 
 // Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
-// dictionary mode, so reading one on the hot path was a function call every time (together about
-// 2% of each side's CPU on small calls).
+// dictionary mode, so each use on the hot path was a getter call and a dictionary lookup
+// (docs/performance.md has what binding them bought).
 const { DeadlineTimers, runWithContext } = callLayer;
 const {
   createCodec,
