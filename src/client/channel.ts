@@ -1,18 +1,10 @@
 import type { Logger } from 'pino';
 import type { EndpointState } from '../balancer';
-import * as callLayer from '../call';
+import { remainingMs } from '../call';
 import { ErrorReason, RpcError } from '../errors';
-import * as protocol from '../protocol';
-import type { Codec, CodecName, ServiceDescriptor } from '../protocol';
-import { type Connection, describeTlsError, KEEPALIVE_TIMEOUT_REASON, type Transport } from '../transport';
-import { IdTable, jitteredBackoffMs, turnNowMs } from '../util';
-import type { AbortWatcher, ClientCall } from './client-call';
-
-// Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
-// dictionary mode, so each use on the hot path was a getter call and a dictionary lookup
-// (docs/performance.md has what binding them bought).
-const { remainingMs } = callLayer;
-const {
+import {
+  type Codec,
+  type CodecName,
   createCodec,
   decodeError,
   encodeFrame,
@@ -24,7 +16,11 @@ const {
   FrameType,
   parseHelloAck,
   PROTOCOL_VERSION,
-} = protocol;
+  type ServiceDescriptor,
+} from '../protocol';
+import { type Connection, describeTlsError, KEEPALIVE_TIMEOUT_REASON, type Transport } from '../transport';
+import { IdTable, jitteredBackoffMs, turnNowMs } from '../util';
+import type { AbortWatcher, ClientCall } from './client-call';
 
 /** First reconnect delay after a failed connect: 100 ms, doubling up to RECONNECT_MAX_MS. */
 export const RECONNECT_INITIAL_MS = 100;
