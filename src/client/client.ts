@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { createBalancer, type EndpointView } from '../balancer';
-import { type CallContext, currentContext, type Invoker, invokeNext, type Middleware } from '../call';
+import * as callLayer from '../call';
+import type { CallContext, Invoker, Middleware } from '../call';
 import { InstanceCache, type Registry } from '../discovery';
 import { ErrorReason, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
@@ -19,6 +20,10 @@ import type { Class, ContractResolver, Remote, ServiceContract } from './remote'
 import { OutlierDetector } from './outlier-detector';
 import { createRemoteProxy } from './remote-proxy';
 import { TargetRouter } from './target-router';
+
+// Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
+// dictionary mode, so each use on the hot path was a getter call and a dictionary lookup.
+const { currentContext, invokeNext } = callLayer;
 
 /** Per-call options of {@link Client.invoke}. */
 export interface CallOptions {

@@ -1,12 +1,9 @@
 // protocol/: the bytes on the wire. Frame layout, decoder and encoder, handshake, message shapes,
 // and the Codec seam with its two codecs. Layer 1: imports errors/ and util/.
-//
-// Star re-exports, not named lists, as in call/ (see its index): frames are encoded and decoded
-// on every call, and a named list would put this exports object in V8's dictionary mode.
 export * from './frame';
-export * from './frame-encoder';
-export * from './frame-decoder';
-export * from './codec';
-export * from './codecs';
+export { encodeFrame, finishFrame } from './frame-encoder';
+export { FrameDecoder, type FrameDecodeError } from './frame-decoder';
+export { type Codec, type CodecName, CODEC_NAMES } from './codec';
+export { createCodec, MsgpackCodec, JsonCodec } from './codecs';
 export * from './handshake';
 export * from './messages';

@@ -1,9 +1,19 @@
 import type { Logger } from 'pino';
-import { DeadlineTimers, type DeadlineList, runWithContext, type Peer, type Timed } from '../call';
+import * as callLayer from '../call';
+import type { DeadlineList, Peer, Timed } from '../call';
 import { ErrorReason, isRpcError, reasonOf, RpcError, type RpcCode } from '../errors';
-import {
-  type Codec,
-  type CodecName,
+import * as protocol from '../protocol';
+import type { Codec, CodecName } from '../protocol';
+import type { Connection } from '../transport';
+import { IdTable } from '../util';
+import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
+import { ServerCall } from './server-call';
+
+// Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
+// dictionary mode, so each use on the hot path was a getter call and a dictionary lookup
+// (docs/performance.md has what binding them bought).
+const { DeadlineTimers, runWithContext } = callLayer;
+const {
   createCodec,
   decodeRequest,
   encodeErrorFramed,
@@ -15,11 +25,7 @@ import {
   FrameType,
   negotiate,
   parseHello,
-} from '../protocol';
-import type { Connection } from '../transport';
-import { IdTable } from '../util';
-import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
-import { ServerCall } from './server-call';
+} = protocol;
 
 // How long a refused peer has to close its side after the refusal before the server cuts it.
 const REFUSED_LINGER_MS = 1_000;
