@@ -17,6 +17,7 @@ import { scanModules } from './scan';
 import { buildServiceDefinitions } from './service-definitions';
 import { wireTelemetry } from './telemetry';
 import { createTransport } from './transport';
+import type { Transport } from '../transport';
 
 /** Options of {@link App.close}. */
 export interface CloseOptions {
@@ -171,11 +172,20 @@ export class App {
 }
 
 /**
+ * @internal What Rivet's own entry points pass createApp beside the user's options: the testing
+ * kit serves over an in-memory transport instead of TCP.
+ */
+export interface AppInternals {
+  /** Serve and call over this transport instead of TCP or TLS (the TLS options are then refused). */
+  transport?: Transport;
+}
+
+/**
  * Collects `@Service` classes into an inversify container and prepares to serve them over TCP
  * (or TLS). Nothing listens until `app.listen()`. Throws RivetConfigError for bad options, a class
  * that is not a service, two services with one name, or a bad interceptor or `@RemoteService` policy.
  */
-export async function createApp(opts: AppOptions = {}): Promise<App> {
+export async function createApp(opts: AppOptions = {}, internals?: AppInternals): Promise<App> {
   const o = resolveAppOptions(opts);
   if (o.scan.length > 0) await scanModules(o.scan);
   const logger = createLogger(o.logger, 'rivet');
@@ -184,7 +194,10 @@ export async function createApp(opts: AppOptions = {}): Promise<App> {
   const registry = o.registry ?? defaultRegistry;
   const classes = o.services ?? [...getServiceClasses()];
   const resolveInterceptor = containerInterceptorResolver(container);
-  const transport = createTransport(o.tls, o.clientTls, serverLog, 'createApp options');
+  if (internals?.transport !== undefined && (o.tls !== undefined || o.clientTls !== undefined)) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, 'createApp options.tls and clientTls do not apply to an app on a custom transport; leave them out.');
+  }
+  const transport = internals?.transport ?? createTransport(o.tls, o.clientTls, serverLog, 'createApp options');
   const client = new Client({
     registry,
     transport,

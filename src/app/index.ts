@@ -6,3 +6,4 @@ export { createClient } from './create-client';
 export { defaultRegistry } from './default-registry';
 export { type AppOptions, type ClientOptions, type CommonOptions, DEFAULT_CONNECT_TIMEOUT_MS } from './options';
 export type { LoggerInput } from './logger';
+export type { AppInternals } from './create-app';

@@ -27,7 +27,7 @@ async function pair(network = new MemoryNetwork()): Promise<{ client: Connection
   return { client, server: server as Connection, network, transport };
 }
 
-const frame = (id: number, text: string) => encodeFrame(FrameType.REQUEST, 0, id, Buffer.from(text));
+const frame = (id: number, text: string): Buffer | readonly Buffer[] => encodeFrame(FrameType.REQUEST, 0, id, Buffer.from(text));
 
 describe('MemoryTransport', () => {
   it('carries frames both ways, in order, with the addresses of both ends', async () => {
@@ -35,7 +35,8 @@ describe('MemoryTransport', () => {
     const s = watch(server);
     const c = watch(client);
     client.send(frame(1, 'a'));
-    client.send([frame(2, 'b'), frame(3, 'c')]);
+    client.send(frame(2, 'b'));
+    client.send(frame(3, 'c'));
     server.send(frame(9, 'z'));
     await settle();
     expect(s.frames.map((f) => [f.id, f.payload])).toEqual([
