@@ -47,6 +47,11 @@ export interface ChannelOptions {
   logger: Logger;
   /** Pings on quiet connections, to find dead servers; false turns them off. */
   keepalive: { intervalMs: number; timeoutMs: number } | false;
+  /**
+   * @internal for tests: the id of the channel's first request (default 1), so the u32
+   * wrap-around of request ids can be reached without four billion calls.
+   */
+  firstRequestId?: number;
 }
 
 type LifeState = 'idle' | 'connecting' | 'ready' | 'draining' | 'closed';
@@ -100,6 +105,7 @@ export class Channel {
     private readonly opts: ChannelOptions,
   ) {
     this.log = opts.logger.child({ peer: address });
+    if (opts.firstRequestId !== undefined) this.lastId = (opts.firstRequestId - 1) >>> 0;
   }
 
   /** Peak-EWMA of reply latency in ms (see EndpointView.ewmaMs). */
