@@ -31,7 +31,7 @@ const FORBIDDEN_IMPORTS = {
   auth: ['protocol', 'discovery', 'transport', 'resilience', 'balancer', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
   observability: ['protocol', 'discovery', 'transport', 'resilience', 'balancer', 'auth', 'client', 'server', 'decorators', 'app', 'testing'],
   client: ['server', 'decorators', 'app', 'testing'],
-  server: ['client', 'decorators', 'app', 'testing', 'discovery', 'balancer'],
+  server: ['client', 'decorators', 'app', 'testing', 'discovery', 'balancer', 'observability'],
   decorators: ['protocol', 'discovery', 'transport', 'balancer', 'auth', 'observability', 'client', 'server', 'app', 'testing'],
   app: ['testing'],
 };
@@ -75,6 +75,13 @@ module.exports = {
       to: { circular: true },
     },
     ...layerRules,
+    {
+      name: 'testing-stays-out',
+      comment: "rivet-rpc/testing is its own entry point: the main entry never re-exports it",
+      severity: 'error',
+      from: { path: '^src/index\\.ts$' },
+      to: { path: '^src/testing/' },
+    },
     {
       name: 'through-index',
       comment: "Reach another folder only through its index.ts (STYLE.md §2); import type is no exception",
