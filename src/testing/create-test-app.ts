@@ -77,7 +77,7 @@ export class TestApp {
  * decorators, container, interceptors, codecs and client pipeline, and no sockets or ports, so a
  * test of a service and its `@RemoteService` dependencies (real, or fakes listed under the same
  * name) runs in milliseconds. Resolves with a {@link TestApp}; close it after the test.
- * Throws RivetConfigError for bad options or services, as createApp does.
+ * Rejects with RivetConfigError for bad options or services, as createApp does.
  */
 export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const o = optionsObject('createTestApp options', options);
