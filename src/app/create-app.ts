@@ -214,6 +214,7 @@ export async function createApp(opts: AppOptions = {}): Promise<App> {
     logger: serverLog,
     limits: o.limits,
     keepalive: o.keepalive,
+    advertiseMethods: o.advertiseMethods,
   });
   const versions = new Map(services.map((s) => [s.name, s.version]));
   return new App({ container, logger, server, client, registry, health, versions, advertise: o.advertise, interceptors: o.interceptors });

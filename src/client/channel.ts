@@ -89,6 +89,7 @@ export class Channel {
   private ewma = 0;
   private drainOnReady = false;
   private ewmaAt = 0;
+  private lastFailure: RpcError | null = null;
   private readonly log: Logger;
   /** What the server advertised in its handshake, per service. */
   services: Record<string, ServiceDescriptor> = {};
@@ -111,6 +112,15 @@ export class Channel {
   get retryInMs(): number {
     const left = this.retryAt - Date.now();
     return left > 0 ? left : 0;
+  }
+
+  /**
+   * Why the last connect (or handshake) to this endpoint failed, while that is still news: cleared
+   * once a connection is up. A call that finds the endpoint backing off names this reason, as
+   * grpc's "last error" does, instead of only "reconnecting".
+   */
+  get lastError(): RpcError | null {
+    return this.lastFailure;
   }
 
   /** Calls sent and not yet answered. */
@@ -156,9 +166,7 @@ export class Channel {
     if (this.life === 'closed') throw notProcessed('client closed', ErrorReason.CLIENT_CLOSED);
     if (this.life === 'draining') throw notProcessed(`${this.address} is draining`, ErrorReason.SERVER_DRAINING);
     if (this.life === 'idle') {
-      if (this.retryAt > Date.now()) {
-        throw notProcessed(`${this.address} failed recently; reconnecting after backoff`, ErrorReason.CONNECT_BACKOFF);
-      }
+      if (this.retryAt > Date.now()) throw this.backoffError();
       this.connecting = this.connect();
     }
     await abortable(this.connecting as Promise<void>, ctx.signal); // connecting is rare: a real signal is fine
@@ -246,6 +254,7 @@ export class Channel {
       await abortable(agreed, timeout, () => notProcessed(`handshake with ${this.address} timed out`, ErrorReason.HANDSHAKE_FAILED));
       this.life = this.drainOnReady ? 'draining' : 'ready';
       this.drainOnReady = false;
+      this.lastFailure = null;
       this.failures = 0;
       this.retryAt = 0;
       const ka = this.opts.keepalive;
@@ -260,6 +269,7 @@ export class Channel {
         this.life = 'idle';
         this.retryAt = Date.now() + jitteredBackoffMs(this.failures, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);
         this.failures++;
+        if (err instanceof RpcError && err.details !== undefined && (err.details as { reason?: string }).reason !== ErrorReason.CLIENT_CLOSED) this.lastFailure = err;
       }
       this.log.debug({ err: (err as Error).message, failures: this.failures }, 'connect failed');
       throw err;
@@ -380,6 +390,18 @@ export class Channel {
       this.log.debug({ reason, inFlight: this.pending.size }, 'connection lost');
       this.failAll(new RpcError('UNAVAILABLE', `connection to ${this.address} lost${reason ? `: ${reason}` : ''}`, { reason: ErrorReason.CONNECTION_LOST }));
     }
+  }
+
+  /**
+   * The refusal of a call that found this endpoint in reconnect backoff: it names the failure
+   * that put it there (a TLS reason keeps its `details.tls`), so the caller sees the cause.
+   */
+  backoffError(): RpcError {
+    const last = this.lastFailure;
+    if (last === null) return notProcessed(`${this.address} failed recently; reconnecting after backoff`, ErrorReason.CONNECT_BACKOFF);
+    const tls = (last.details as { tls?: unknown }).tls;
+    const details = tls === undefined ? { reason: ErrorReason.CONNECT_BACKOFF, lastError: last.message } : { reason: ErrorReason.CONNECT_BACKOFF, tls, lastError: last.message };
+    return new RpcError('UNAVAILABLE', `${this.address} is reconnecting after backoff; last error: ${last.message}`, details, { notProcessed: true, cause: last });
   }
 
   /** Settles every pending call with its own copy of the error (stages annotate errors per call). */

@@ -4,7 +4,7 @@ import { createBalancer, type EndpointView } from '../balancer';
 import * as callLayer from '../call';
 import type { CallContext, Invoker, Middleware } from '../call';
 import { InstanceCache, type Registry } from '../discovery';
-import { ErrorReason, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
+import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
 import type { CodecName } from '../protocol';
 import { Breakers, type BreakerStateChange, Bulkhead, RETRY_ATTEMPT_METADATA_KEY, RetryBudget, type RetryPolicy } from '../resilience';
@@ -158,9 +158,24 @@ export class Client extends EventEmitter<ClientEvents> {
     }) as Remote<T>;
   }
 
-  /** Calls `service.method(...args)` by name. Rejects with RpcError, never throws. */
+  /**
+   * Calls `service.method(...args)` by name. Never throws: a bad service or method name, bad
+   * arguments or bad call options reject with `RpcError('INVALID_ARGUMENT')`, a closed client with
+   * `UNAVAILABLE` (`CLIENT_CLOSED`).
+   */
   invoke(service: string, method: string, args: unknown[] = [], call?: CallOptions): Promise<unknown> {
     if (this.closed !== null) return Promise.reject(beforeAnyAttempt(clientClosedError()));
+    if (typeof service !== 'string' || service === '' || typeof method !== 'string' || method === '') {
+      return Promise.reject(
+        beforeAnyAttempt(
+          new RpcError('INVALID_ARGUMENT', `invoke(service, method, args): service and method must be non-empty strings, got ${describe(service)} and ${describe(method)}`),
+        ),
+      );
+    }
+    if (!Array.isArray(args)) return Promise.reject(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', 'invoke(service, method, args): args must be an array')));
+    if (call !== undefined && (typeof call !== 'object' || call === null)) {
+      return Promise.reject(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `invoke(service, method, args, options): options must be an object, got ${describe(call)}`)));
+    }
     let caller: MethodCaller;
     try {
       let t = this.byName.get(service);
@@ -170,9 +185,8 @@ export class Client extends EventEmitter<ClientEvents> {
       }
       caller = this.callerFor(t, method);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(beforeAnyAttempt(asInvalidArgument(err)));
     }
-    if (!Array.isArray(args)) return Promise.reject(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', 'invoke(service, method, args): args must be an array')));
     return this.callMethod(caller, args, call);
   }
 
@@ -241,7 +255,6 @@ export class Client extends EventEmitter<ClientEvents> {
     // method that is not idempotent) fails here and not on the first call.
     const known = new Set([...Object.keys(contract?.methods ?? {}), ...Object.keys(checked.methods ?? {})]);
     for (const method of known) this.callerFor(t, method);
-    if (contract === undefined && (checked.hedge || this.defaultPolicy.hedge)) this.callerFor(t, '(any method)');
     this.targets.push(t);
     return t;
   }
@@ -277,7 +290,8 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       call = this.startCall(caller, args, opts, parent);
     } catch (err) {
-      return Promise.reject(err);
+      // A bad option of the call (a `signal` that is not an AbortSignal) throws a TypeError here.
+      return Promise.reject(isRpcError(err) ? err : beforeAnyAttempt(asInvalidArgument(err)));
     }
     const userSignal = opts?.signal;
     const parentSignal = parent?.signal;
@@ -348,6 +362,16 @@ export class Client extends EventEmitter<ClientEvents> {
 
 function clientClosedError(): RpcError {
   return new RpcError('UNAVAILABLE', 'client closed', { reason: ErrorReason.CLIENT_CLOSED }, { notProcessed: true });
+}
+
+/** Anything a call by name threw before it started, as the INVALID_ARGUMENT it rejects with. */
+function asInvalidArgument(err: unknown): RpcError {
+  if (isRpcError(err)) return err;
+  return new RpcError('INVALID_ARGUMENT', err instanceof Error ? err.message : String(err), undefined, { cause: err });
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value;
 }
 
 /** Every error a client returns lists its attempts; one raised before any attempt lists none. */

@@ -67,7 +67,8 @@ export function resolveTargetPolicy(service: string, contract: ServiceContract |
  * One method's policy from every layer, least specific first: app default, class decorators,
  * method decorators, the proxy's policy, the proxy's per-method policy. Timeouts take the tightest
  * value set anywhere (10 s when none is). Throws RivetConfigError for an invalid merged value, or
- * hedging on a method not known to be idempotent.
+ * a hedge set on this very method when it is not known to be idempotent (a target-wide hedge
+ * leaves such a method unhedged instead).
  */
 export function resolveMethodPolicy(
   service: string,
@@ -95,13 +96,20 @@ export function resolveMethodPolicy(
   let fallback: Fallback | undefined;
   for (const layer of layers) if (layer?.fallback !== undefined) fallback = layer.fallback;
 
-  const hedgeOn = hedge !== false && Object.keys(hedge).length > 0;
-  if (hedgeOn && !idempotent) {
+  // Hedging follows the retry rule: a hedge set for the whole target (app default, class, proxy)
+  // applies to the methods that are idempotent and leaves the others unhedged. Only a hedge set on
+  // the method itself (@Hedge on it, `methods: { m: { hedge } }`) insists, and is refused when
+  // the method is not known to be idempotent. A method whose idempotency is still unknown (a call
+  // by name) keeps the hedge; its chain hedges once the server's handshake says it is idempotent.
+  let hedgeOn = hedge !== false && Object.keys(hedge).length > 0;
+  const explicitHedge = [appMethod?.hedge, facts?.policy?.hedge, methodOverride?.hedge].some((h) => h !== undefined && h !== false);
+  if (hedgeOn && explicitHedge && !idempotent) {
     throw new RivetConfigError(
       RivetErrorCode.RIVET_ERR_INVALID_OPTION,
-      `${name}: hedging sends a call more than once, so it is only allowed on idempotent methods. Mark the method @Method({ idempotent: true }) or turn hedging off for it.`,
+      `${name}: hedging sends a call more than once, so it is only allowed on idempotent methods, and ${service}.${method} is not known to be idempotent. Mark the method @Method({ idempotent: true }) (or idempotent: true in its policy), or turn hedging off for it.`,
     );
   }
+  if (hedgeOn && idempotentSet === false) hedgeOn = false;
   return Object.freeze({
     timeoutMs,
     idempotent,

@@ -28,6 +28,8 @@ export interface ServerOptions {
   limits: ServerLimits;
   /** Pings on quiet connections, to find dead clients. */
   keepalive: { intervalMs: number; timeoutMs: number } | false;
+  /** List services and method facts in the HELLO_ACK. Default true; false lists none. */
+  advertiseMethods?: boolean;
 }
 
 /** Limits a server enforces per process and per connection. */
@@ -61,6 +63,7 @@ export class Server {
       exposeErrorStack: opts.exposeErrorStack,
       logger: opts.logger,
       maxInFlightPerConnection: opts.limits.maxInFlightPerConnection,
+      advertised: opts.advertiseMethods === false ? {} : this.dispatcher.descriptors,
       liveness: {
         keepaliveIntervalMs: opts.keepalive === false ? undefined : opts.keepalive.intervalMs,
         keepaliveTimeoutMs: opts.keepalive === false ? undefined : opts.keepalive.timeoutMs,
