@@ -90,6 +90,7 @@ export class Channel {
   private drainOnReady = false;
   private ewmaAt = 0;
   private lastFailure: RpcError | null = null;
+  private retired = false;
   private readonly log: Logger;
   /** What the server advertised in its handshake, per service. */
   services: Record<string, ServiceDescriptor> = {};
@@ -148,6 +149,23 @@ export class Channel {
     const conn = this.conn;
     this.closedPromise = conn === null ? Promise.resolve() : closeConnection(conn);
     return this.closedPromise;
+  }
+
+  /** True once closed for good. */
+  get isClosed(): boolean {
+    return this.life === 'closed';
+  }
+
+  /**
+   * The endpoint left the registry: closes now when nothing is in flight, else stops taking
+   * calls and closes once the last reply is in (a server deregisters before it drains, so the
+   * calls it is still answering must not be cut).
+   */
+  retire(): void {
+    this.retired = true;
+    if (this.life === 'connecting') this.drainOnReady = true;
+    else if ((this.life === 'ready' || this.life === 'draining') && this.pending.size > 0) this.life = 'draining';
+    else void this.close();
   }
 
   /** @internal a pending call was aborted: tell the server, and reject with the abort reason. */
@@ -226,6 +244,9 @@ export class Channel {
       try {
         conn = await this.opts.transport.connect(this.host, this.port, { signal: timeout });
       } catch (err) {
+        if (timeout.aborted && describeTlsError(err) === undefined) {
+          throw notProcessed(`cannot connect to ${this.address}: no connection within connectTimeoutMs (${this.opts.connectTimeoutMs} ms)`, ErrorReason.CONNECT_FAILED, err);
+        }
         throw connectError(this.address, err);
       }
       if ((this.life as LifeState) === 'closed') {
@@ -255,6 +276,7 @@ export class Channel {
       this.life = this.drainOnReady ? 'draining' : 'ready';
       this.drainOnReady = false;
       this.lastFailure = null;
+      if (this.retired) this.afterSettle();
       this.failures = 0;
       this.retryAt = 0;
       const ka = this.opts.keepalive;
@@ -362,7 +384,9 @@ export class Channel {
 
   /** A draining channel with nothing left in flight closes; the next call reconnects. */
   private afterSettle(): void {
-    if (this.life === 'draining' && this.pending.size === 0) this.conn?.end();
+    if (this.life !== 'draining' || this.pending.size !== 0) return;
+    if (this.retired) void this.close();
+    else this.conn?.end();
   }
 
   private onClose(conn: Connection, reason: string | undefined): void {
@@ -385,6 +409,7 @@ export class Channel {
       // would make the next call wait out the connect timeout on a socket nobody reads.
       this.retryAt = Date.now() + jitteredBackoffMs(this.failures, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);
       this.failures++;
+      this.lastFailure = notProcessed(`${this.address} stopped answering keepalive pings`, ErrorReason.CONNECTION_LOST);
     }
     if (this.pending.size > 0) {
       this.log.debug({ reason, inFlight: this.pending.size }, 'connection lost');
@@ -419,7 +444,12 @@ export class Channel {
 function connectError(address: string, err: unknown): RpcError {
   const tls = describeTlsError(err);
   if (tls !== undefined) {
-    return new RpcError('UNAVAILABLE', `TLS handshake with ${address} failed: ${(err as Error).message}`, { reason: ErrorReason.TLS, tls }, { notProcessed: true, cause: err });
+    // The transport's message already says "TLS handshake with <address> failed: <why>"; the
+    // code (CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, ...) goes in it too, for logs and users.
+    const text = (err as Error).message;
+    const base = text.startsWith('TLS handshake') ? text : `TLS handshake with ${address} failed: ${text}`;
+    const message = tls.tlsCode === undefined || base.includes(tls.tlsCode) ? base : `${base} (${tls.tlsCode})`;
+    return new RpcError('UNAVAILABLE', message, { reason: ErrorReason.TLS, tls }, { notProcessed: true, cause: err });
   }
   const code = (err as NodeJS.ErrnoException).code;
   return notProcessed(`cannot connect to ${address}: ${code ?? (err as Error).message}`, ErrorReason.CONNECT_FAILED, err);

@@ -7,10 +7,12 @@ import { InstanceCache, type Registry } from '../discovery';
 import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
 import type { CodecName } from '../protocol';
-import { Breakers, type BreakerStateChange, Bulkhead, RETRY_ATTEMPT_METADATA_KEY, RetryBudget, type RetryPolicy } from '../resilience';
+import { type BreakerStateChange, Bulkhead, RETRY_ATTEMPT_METADATA_KEY, RetryBudget, type RetryPolicy } from '../resilience';
 import type { Transport } from '../transport';
 import { nonEmptyString } from '../util';
 import { ChannelPool } from './channel-pool';
+import { EndpointHealthTable } from './endpoint-health';
+import { TargetTransports } from './target-transports';
 import { ClientCall, withAttempts } from './client-call';
 import { buildClientPipeline } from './client-pipeline';
 import { checkClientPolicy, type ClientPolicy } from './client-policy';
@@ -99,7 +101,6 @@ class Target {
     readonly middlewares: readonly Middleware[],
     readonly bulkhead: Bulkhead | undefined,
     readonly budget: RetryBudget,
-    readonly breakers: Breakers | null,
   ) {}
 }
 
@@ -117,6 +118,8 @@ export interface ClientEvents {
 export class Client extends EventEmitter<ClientEvents> {
   private readonly pool: ChannelPool;
   private readonly cache: InstanceCache;
+  private readonly health: EndpointHealthTable;
+  private readonly tlsTransports: TargetTransports;
   private readonly globalMiddlewares: readonly Middleware[];
   private readonly attemptMiddlewares: readonly Middleware[];
   private readonly byName = new Map<string, Target>();
@@ -141,6 +144,8 @@ export class Client extends EventEmitter<ClientEvents> {
       keepalive: deps.keepalive,
     });
     this.cache = new InstanceCache(deps.registry);
+    this.health = new EndpointHealthTable(this.cache, this.pool, this.onBreakerChange);
+    this.tlsTransports = new TargetTransports();
     const globals = deps.globalInterceptors.map((i) => deps.resolveInterceptor(i));
     this.globalMiddlewares = globals.map(toMiddleware);
     this.attemptMiddlewares = globals.map(toAttemptMiddleware).filter((m): m is Middleware => m !== null);
@@ -218,7 +223,7 @@ export class Client extends EventEmitter<ClientEvents> {
   close(): Promise<void> {
     if (this.closed === null) {
       this.cache.close();
-      for (const t of this.targets) t.breakers?.shutdown();
+      this.health.close();
       this.closed = this.pool.close();
     }
     return this.closed;
@@ -236,13 +241,17 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     const checked = checkClientPolicy(policy ?? {}, `policy of "${service}"`);
     const resolved = resolveTargetPolicy(service, contract, this.defaultPolicy, checked);
-    const breakers = resolved.breaker === false ? null : new Breakers(resolved.breaker, { onStateChange: this.onBreakerChange });
+    // Breakers are the client's, one per (endpoint, service) and breaker policy: every proxy with
+    // the same policy sees (and trips) the same breaker.
+    const breakers = resolved.breaker === false ? null : this.health.breakers(resolved.breaker);
     const outliers =
       resolved.outliers === false
         ? null
         : new OutlierDetector(resolved.outliers, (e, forMs) => this.deps.logger.warn({ service, peer: e.address, forMs }, 'ejecting endpoint: consecutive failures'));
     // One balancer per proxy and target: built-in balancers keep per-target state.
     const router = new TargetRouter(service, this.cache, this.pool, createBalancer(checked.balancer ?? this.defaultPolicy.balancer), {
+      health: this.health,
+      via: resolved.tls === undefined ? undefined : this.tlsTransports.get(resolved.tls, `policy of "${service}".tls`),
       breakers,
       outliers,
       versionRange: resolved.versionRange,
@@ -250,7 +259,7 @@ export class Client extends EventEmitter<ClientEvents> {
     });
     const middlewares = (checked.interceptors ?? []).map((i) => toMiddleware(this.deps.resolveInterceptor(i)));
     const bulkhead = resolved.bulkhead === undefined ? undefined : new Bulkhead(resolved.bulkhead, service);
-    const t = new Target(service, checked, contract, router, middlewares, bulkhead, new RetryBudget(resolved.retry.budget), breakers);
+    const t = new Target(service, checked, contract, router, middlewares, bulkhead, new RetryBudget(resolved.retry.budget));
     // Resolve every method the policy or the class names now, so a bad combination (hedging a
     // method that is not idempotent) fails here and not on the first call.
     const known = new Set([...Object.keys(contract?.methods ?? {}), ...Object.keys(checked.methods ?? {})]);

@@ -16,6 +16,7 @@ import { RivetConfigError, RivetErrorCode } from '../errors';
 import { type ClientPolicy, type HedgePolicy, type ResolvedHedgePolicy, resolveHedgePolicy } from './client-policy';
 import { type OutlierDetectionPolicy, resolveOutlierDetection, type ResolvedOutlierDetectionPolicy } from './outlier-detector';
 import type { ServiceContract } from './remote';
+import type { TlsClientOptions } from '../transport';
 
 /** What one method's chain is built from. */
 export interface ResolvedMethodPolicy {
@@ -39,6 +40,8 @@ export interface ResolvedTargetPolicy {
   readonly outliers: ResolvedOutlierDetectionPolicy | false;
   readonly waitForReady: boolean;
   readonly versionRange: string | null;
+  /** TLS settings of this target's own connections; undefined uses the client's transport. */
+  readonly tls: TlsClientOptions | undefined;
 }
 
 const RETRY_OFF = Object.freeze({ maxAttempts: 1 });
@@ -60,6 +63,7 @@ export function resolveTargetPolicy(service: string, contract: ServiceContract |
     outliers: outliers === false ? false : resolveOutlierDetection(outliers, `${name}: outlierDetection`),
     waitForReady: proxy.waitForReady ?? appDefault.waitForReady ?? false,
     versionRange: proxy.version ?? appDefault.version ?? null,
+    tls: proxy.tls ?? appDefault.tls,
   });
 }
 
