@@ -92,6 +92,19 @@ export class Server {
   }
 
   /**
+   * Undoes a listen() whose app could not start (its registry refused it): stops accepting,
+   * cuts the connections already accepted, and releases the port, so listen() may be called
+   * again once the cause is fixed.
+   */
+  async unlisten(): Promise<void> {
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.close();
+    for (const sc of this.connections) sc.conn.destroy('the server did not start');
+    await Promise.all([...this.connections].map((sc) => sc.whenClosed));
+  }
+
+  /**
    * Stops accepting connections, tells connected clients to go elsewhere, waits for in-flight
    * calls (up to `drainTimeoutMs`), aborts what is left, and closes every connection.
    * Idempotent: a second call returns the first one's promise.
