@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { createApp, type Instance, MemoryRegistry } from '../../src';
+import { createApp, EtcdRegistry, type Instance, MemoryRegistry } from '../../src';
 import { FixtureService } from '../fixtures/fixture-service';
 import { Harness } from '../helpers/apps';
+import { describeEtcd, type EtcdServer, startEtcd } from '../helpers/etcd-server';
 
 // listen() fails clean: when it rejects, nothing is left running (the port is released, no timer
 // or socket keeps the process alive), the error says which registry or port and what to do, and
@@ -105,5 +106,30 @@ describe('listen() fails clean', () => {
     const { out, exitCode } = await runListenFails(['port', String(holder.port)], 10_000);
     expect(exitCode).toBe(0);
     expect(out.code).toBe('EADDRINUSE');
+  });
+});
+
+describeEtcd('listen() against a real etcd that is down, then back', () => {
+  let etcd: EtcdServer;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+  });
+  afterAll(() => etcd.stop());
+
+  it('rejects while etcd is down, and the same app and registry listen once it is back', async () => {
+    await etcd.kill();
+    const registry = new EtcdRegistry({ endpoints: [etcd.endpoint], ttlSeconds: 5 });
+    const app = await createApp({ services: [FixtureService], logger: false, registry });
+    try {
+      const err = (await app.listen(0, '127.0.0.1').catch((e: unknown) => e)) as Error & { code?: string };
+      expect(err.code).toBe('UNAVAILABLE');
+      expect(err.message).toContain(etcd.endpoint.replace(/^https?:\/\//, ''));
+      await etcd.restart();
+      const { port } = await app.listen(0, '127.0.0.1');
+      expect((await registry.resolve('Fixture')).map((i) => i.port)).toEqual([port]);
+    } finally {
+      await app.close({ drainTimeoutMs: 1_000 });
+      await registry.close();
+    }
   });
 });
