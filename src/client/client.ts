@@ -108,6 +108,8 @@ class Target {
 export interface ClientEvents {
   /** A circuit breaker of one (endpoint, service) changed state. */
   breaker: [BreakerStateChange];
+  /** An endpoint of a service left the registry's set; its state (health, breakers) is gone. */
+  endpointRemoved: [{ endpoint: string; service: string }];
 }
 
 /**
@@ -144,7 +146,7 @@ export class Client extends EventEmitter<ClientEvents> {
       keepalive: deps.keepalive,
     });
     this.cache = new InstanceCache(deps.registry);
-    this.health = new EndpointHealthTable(this.cache, this.pool, this.onBreakerChange);
+    this.health = new EndpointHealthTable(this.cache, this.pool, this.onBreakerChange, (e) => this.emit('endpointRemoved', e));
     this.tlsTransports = new TargetTransports();
     const globals = deps.globalInterceptors.map((i) => deps.resolveInterceptor(i));
     this.globalMiddlewares = globals.map(toMiddleware);

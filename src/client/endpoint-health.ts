@@ -46,6 +46,8 @@ export class EndpointHealthTable {
     private readonly cache: InstanceCache,
     private readonly pool: ChannelPool,
     private readonly onBreakerChange: (e: BreakerStateChange) => void,
+    /** Told when an endpoint of a service left its set and its state was dropped. */
+    private readonly onRemoved: (e: { endpoint: string; service: string }) => void,
   ) {}
 
   /** The breakers of one policy, shared by every proxy that resolved to the same policy. */
@@ -106,6 +108,7 @@ export class EndpointHealthTable {
       for (const [breakers] of h.circuits) breakers.delete(breakerKey(address, service));
       h.circuits.clear();
       if (!this.listedElsewhere(address)) this.pool.retire(address);
+      this.onRemoved({ endpoint: address, service });
     }
   }
 
