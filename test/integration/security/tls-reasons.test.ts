@@ -46,8 +46,12 @@ describe('connection failures keep their reason through retries', () => {
     const other = await h.serve({ services: [VaultService] });
     await gone.app.close();
     await other.app.close();
-    const client = h.client({ endpoints: { Vault: [gone.address, other.address] }, policy: { timeoutMs: 5_000 } });
-    const err = await rejection(client.invoke('Vault', 'whoami'));
+    const client = h.client({ endpoints: { Vault: [gone.address, other.address] }, policy: { timeoutMs: 5_000, retry: false } });
+    // Each call that finds an endpoint due tries it (ECONNREFUSED), and each failure doubles that
+    // endpoint's reconnect backoff, so within a few calls both are backing off at once, however
+    // slowly this machine runs.
+    let err = await rejection(client.invoke('Vault', 'whoami'));
+    for (let i = 0; i < 12 && (err.details as { reason?: string }).reason !== 'NO_READY_ENDPOINT'; i++) err = await rejection(client.invoke('Vault', 'whoami'));
     expect(err.code).toBe('UNAVAILABLE');
     const details = err.details as { reason: string; lastErrors: Array<{ endpoint: string; code: string; message: string }> };
     expect(details.reason).toBe('NO_READY_ENDPOINT');
