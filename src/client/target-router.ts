@@ -218,8 +218,10 @@ export class TargetRouter {
    */
   private failed(ctx: ClientCall, picked: Endpoint, err: unknown, started: number): Promise<unknown> {
     const e = this.onFailure(ctx, picked, err, started);
-    if (this.opts.waitForReady && ctx.abortReason === undefined && waitsForReady(e)) return this.waitThenAttempt(ctx);
-    return Promise.reject(e);
+    if (!this.opts.waitForReady) return Promise.reject(e);
+    // The deadline passed while this attempt was still connecting: report it with the last errors.
+    if (ctx.abortReason !== undefined) return Promise.reject(this.gaveUpWaiting(ctx, ctx.abortReason));
+    return waitsForReady(e) ? this.waitThenAttempt(ctx) : Promise.reject(e);
   }
 
   /** Books a failed attempt and returns the error it fails with. */
