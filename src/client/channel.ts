@@ -415,13 +415,15 @@ export class Channel {
       this.log.debug({ reason, inFlight: this.pending.size }, 'connection lost');
       this.failAll(new RpcError('UNAVAILABLE', `connection to ${this.address} lost${reason ? `: ${reason}` : ''}`, { reason: ErrorReason.CONNECTION_LOST }));
     }
+    // A retired channel never reconnects: nothing may pick it any more, and the pool forgot it.
+    if (this.retired && this.life !== 'closed' && this.life !== 'connecting') void this.close();
   }
 
   /**
    * The refusal of a call that found this endpoint in reconnect backoff: it names the failure
    * that put it there (a TLS reason keeps its `details.tls`), so the caller sees the cause.
    */
-  backoffError(): RpcError {
+  private backoffError(): RpcError {
     const last = this.lastFailure;
     if (last === null) return notProcessed(`${this.address} failed recently; reconnecting after backoff`, ErrorReason.CONNECT_BACKOFF);
     const tls = (last.details as { tls?: unknown }).tls;
