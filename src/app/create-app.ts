@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { type Class, Client, type ClientPolicy, type Remote } from '../client';
 import { getServiceClasses } from '../decorators';
 import type { Instance, Registry } from '../discovery';
-import { RivetConfigError, RivetErrorCode } from '../errors';
+import { isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { toMiddleware } from '../interceptors';
 import { DEFAULT_DRAIN_TIMEOUT_MS, HealthState, healthServiceDefinition, Server } from '../server';
 import { durationMs, optionsObject, rejectUnknownKeys } from '../util';
@@ -76,7 +76,12 @@ export class App {
    */
   async listen(port = 0, host = '127.0.0.1'): Promise<{ host: string; port: number }> {
     if (this.closing !== null) throw new RivetConfigError(RivetErrorCode.RIVET_ERR_STATE, 'this app is closed; create a new one to listen again.');
-    const address = await this.parts.server.listen(port, host);
+    let address: { host: string; port: number };
+    try {
+      address = await this.parts.server.listen(port, host);
+    } catch (err) {
+      throw listenError(err, host, port);
+    }
     this.address = address;
     const adv = this.parts.advertise;
     // A wildcard address is not something a client can dial.
@@ -97,7 +102,23 @@ export class App {
       if (adv?.zone !== undefined) instance.zone = adv.zone;
       return instance;
     });
-    await Promise.all(this.instances.map((i) => this.parts.registry.register(i)));
+    const registered: Instance[] = [];
+    const outcomes = await Promise.allSettled(
+      this.instances.map(async (i) => {
+        await this.parts.registry.register(i);
+        registered.push(i);
+      }),
+    );
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed !== undefined) {
+      // Fail clean: take back what did get registered, release the port, and leave the app as it
+      // was before listen(), so a second listen() works once the registry is back.
+      await Promise.all(registered.map((i) => this.parts.registry.deregister(i).catch(() => undefined)));
+      await this.parts.server.unlisten();
+      this.address = null;
+      this.instances = [];
+      throw registryError(failed.reason, this.parts.registry, address);
+    }
     this.logger.info({ host: address.host, port: address.port, services: this.services }, 'listening');
     return { ...address };
   }
@@ -171,6 +192,36 @@ export class App {
   }
 }
 
+/** A failed bind, saying which address and what to do; Node's `code` (EADDRINUSE, EACCES) is kept. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  // Duck-typed: an error from another realm (a test sandbox) is not `instanceof Error`.
+  if (err instanceof RivetConfigError || typeof (err as Error | undefined)?.message !== 'string') return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${host}:${port}`;
+  const fix =
+    code === 'EADDRINUSE'
+      ? `the port is in use (EADDRINUSE): stop what holds it, or listen on another port (0 picks a free one)`
+      : code === 'EACCES'
+        ? `permission denied (EACCES): ports below 1024 need privileges; use a higher port`
+        : code === 'EADDRNOTAVAIL'
+          ? `no such local address (EADDRNOTAVAIL): listen on an address of this host, or 0.0.0.0`
+          : (err as Error).message;
+  const out = new Error(`app.listen(${port}, '${host}') failed: cannot listen on ${where}: ${fix}`, { cause: err }) as NodeJS.ErrnoException;
+  if (code !== undefined) out.code = code;
+  return out;
+}
+
+/** A registration the registry refused, naming the registry and what to do; an RpcError stays one, with its code. */
+function registryError(err: unknown, registry: Registry, address: { host: string; port: number }): unknown {
+  const kind = registry.constructor?.name ?? 'registry';
+  const text = (err as Error | undefined)?.message;
+  const why = typeof text === 'string' ? text : String(err);
+  const message = `app.listen() could not register this app's services in its ${kind} (${why}); the port ${address.port} was released. Make the registry reachable, then call listen() again.`;
+  if (err instanceof RivetConfigError) return err;
+  if (isRpcError(err)) return new RpcError(err.code, message, err.details, { cause: err });
+  return new Error(message, { cause: err });
+}
+
 /**
  * @internal What Rivet's own entry points pass createApp beside the user's options: the testing
  * kit serves over an in-memory transport instead of TCP.
@@ -227,6 +278,7 @@ export async function createApp(opts: AppOptions = {}, internals?: AppInternals)
     logger: serverLog,
     limits: o.limits,
     keepalive: o.keepalive,
+    advertiseMethods: o.advertiseMethods,
   });
   const versions = new Map(services.map((s) => [s.name, s.version]));
   return new App({ container, logger, server, client, registry, health, versions, advertise: o.advertise, interceptors: o.interceptors });

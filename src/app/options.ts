@@ -59,6 +59,11 @@ export interface AppOptions extends CommonOptions {
   limits?: ServerLimits;
   /** What the registry is told about this app's instances. Default: the bound host and port, weight 1. */
   advertise?: AdvertiseOptions;
+  /**
+   * List every service and method with its facts (idempotent, timeout) in the handshake, which any
+   * peer reads before it authenticates. Default true; `false` lists none (docs/security.md).
+   */
+  advertiseMethods?: boolean;
 }
 
 /** What an app registers about itself. */
@@ -84,7 +89,7 @@ export interface ClientOptions extends CommonOptions {
 }
 
 const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
-const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise'] as const;
+const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
 /** Common options, validated. */
@@ -152,6 +157,7 @@ export interface ResolvedAppOptions extends ResolvedCommon {
   clientTls: TlsClientOptions | undefined;
   limits: ServerLimits;
   advertise: AdvertiseOptions | undefined;
+  advertiseMethods: boolean;
 }
 
 function resolveLimits(name: string, value: unknown): ServerLimits {
@@ -203,6 +209,7 @@ export function resolveAppOptions(input: unknown): ResolvedAppOptions {
     clientTls: o.clientTls as TlsClientOptions | undefined,
     limits: resolveLimits('createApp options.limits', o.limits),
     advertise: resolveAdvertise('createApp options.advertise', o.advertise),
+    advertiseMethods: o.advertiseMethods === undefined ? true : bool('createApp options.advertiseMethods', o.advertiseMethods),
   };
 }
 

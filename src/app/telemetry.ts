@@ -23,6 +23,8 @@ export function wireTelemetry(interceptors: readonly unknown[], targets: Telemet
     hooks.useLogger?.(targets.logger);
     const onBreaker = hooks.breakerChanged;
     if (onBreaker !== undefined) targets.client.on('breaker', (change) => onBreaker(change));
+    const onRemoved = hooks.endpointRemoved;
+    if (onRemoved !== undefined) targets.client.on('endpointRemoved', (e) => onRemoved(e));
     const server = targets.server;
     if (hooks.observeConnections !== undefined && server !== undefined) {
       stops.push(hooks.observeConnections(server));

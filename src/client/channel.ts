@@ -94,6 +94,8 @@ export class Channel {
   private ewma = 0;
   private drainOnReady = false;
   private ewmaAt = 0;
+  private lastFailure: RpcError | null = null;
+  private retired = false;
   private readonly log: Logger;
   /** What the server advertised in its handshake, per service. */
   services: Record<string, ServiceDescriptor> = {};
@@ -117,6 +119,15 @@ export class Channel {
   get retryInMs(): number {
     const left = this.retryAt - Date.now();
     return left > 0 ? left : 0;
+  }
+
+  /**
+   * Why the last connect (or handshake) to this endpoint failed, while that is still news: cleared
+   * once a connection is up. A call that finds the endpoint backing off names this reason, as
+   * grpc's "last error" does, instead of only "reconnecting".
+   */
+  get lastError(): RpcError | null {
+    return this.lastFailure;
   }
 
   /** Calls sent and not yet answered. */
@@ -146,6 +157,23 @@ export class Channel {
     return this.closedPromise;
   }
 
+  /** True once closed for good. */
+  get isClosed(): boolean {
+    return this.life === 'closed';
+  }
+
+  /**
+   * The endpoint left the registry: closes now when nothing is in flight, else stops taking
+   * calls and closes once the last reply is in (a server deregisters before it drains, so the
+   * calls it is still answering must not be cut).
+   */
+  retire(): void {
+    this.retired = true;
+    if (this.life === 'connecting') this.drainOnReady = true;
+    else if ((this.life === 'ready' || this.life === 'draining') && this.pending.size > 0) this.life = 'draining';
+    else void this.close();
+  }
+
   /** @internal a pending call was aborted: tell the server, and reject with the abort reason. */
   cancel(p: Pending): void {
     if (this.pending.get(p.id) !== p) return;
@@ -162,9 +190,7 @@ export class Channel {
     if (this.life === 'closed') throw notProcessed('client closed', ErrorReason.CLIENT_CLOSED);
     if (this.life === 'draining') throw notProcessed(`${this.address} is draining`, ErrorReason.SERVER_DRAINING);
     if (this.life === 'idle') {
-      if (this.retryAt > Date.now()) {
-        throw notProcessed(`${this.address} failed recently; reconnecting after backoff`, ErrorReason.CONNECT_BACKOFF);
-      }
+      if (this.retryAt > Date.now()) throw this.backoffError();
       this.connecting = this.connect();
     }
     await abortable(this.connecting as Promise<void>, ctx.signal); // connecting is rare: a real signal is fine
@@ -224,6 +250,9 @@ export class Channel {
       try {
         conn = await this.opts.transport.connect(this.host, this.port, { signal: timeout });
       } catch (err) {
+        if (timeout.aborted && describeTlsError(err) === undefined) {
+          throw notProcessed(`cannot connect to ${this.address}: no connection within connectTimeoutMs (${this.opts.connectTimeoutMs} ms)`, ErrorReason.CONNECT_FAILED, err);
+        }
         throw connectError(this.address, err);
       }
       if ((this.life as LifeState) === 'closed') {
@@ -252,6 +281,8 @@ export class Channel {
       await abortable(agreed, timeout, () => notProcessed(`handshake with ${this.address} timed out`, ErrorReason.HANDSHAKE_FAILED));
       this.life = this.drainOnReady ? 'draining' : 'ready';
       this.drainOnReady = false;
+      this.lastFailure = null;
+      if (this.retired) this.afterSettle();
       this.failures = 0;
       this.retryAt = 0;
       const ka = this.opts.keepalive;
@@ -266,6 +297,7 @@ export class Channel {
         this.life = 'idle';
         this.retryAt = Date.now() + jitteredBackoffMs(this.failures, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);
         this.failures++;
+        if (err instanceof RpcError && err.details !== undefined && (err.details as { reason?: string }).reason !== ErrorReason.CLIENT_CLOSED) this.lastFailure = err;
       }
       this.log.debug({ err: (err as Error).message, failures: this.failures }, 'connect failed');
       throw err;
@@ -358,7 +390,9 @@ export class Channel {
 
   /** A draining channel with nothing left in flight closes; the next call reconnects. */
   private afterSettle(): void {
-    if (this.life === 'draining' && this.pending.size === 0) this.conn?.end();
+    if (this.life !== 'draining' || this.pending.size !== 0) return;
+    if (this.retired) void this.close();
+    else this.conn?.end();
   }
 
   private onClose(conn: Connection, reason: string | undefined): void {
@@ -381,11 +415,26 @@ export class Channel {
       // would make the next call wait out the connect timeout on a socket nobody reads.
       this.retryAt = Date.now() + jitteredBackoffMs(this.failures, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);
       this.failures++;
+      this.lastFailure = notProcessed(`${this.address} stopped answering keepalive pings`, ErrorReason.CONNECTION_LOST);
     }
     if (this.pending.size > 0) {
       this.log.debug({ reason, inFlight: this.pending.size }, 'connection lost');
       this.failAll(new RpcError('UNAVAILABLE', `connection to ${this.address} lost${reason ? `: ${reason}` : ''}`, { reason: ErrorReason.CONNECTION_LOST }));
     }
+    // A retired channel never reconnects: nothing may pick it any more, and the pool forgot it.
+    if (this.retired && this.life !== 'closed' && this.life !== 'connecting') void this.close();
+  }
+
+  /**
+   * The refusal of a call that found this endpoint in reconnect backoff: it names the failure
+   * that put it there (a TLS reason keeps its `details.tls`), so the caller sees the cause.
+   */
+  private backoffError(): RpcError {
+    const last = this.lastFailure;
+    if (last === null) return notProcessed(`${this.address} failed recently; reconnecting after backoff`, ErrorReason.CONNECT_BACKOFF);
+    const tls = (last.details as { tls?: unknown }).tls;
+    const details = tls === undefined ? { reason: ErrorReason.CONNECT_BACKOFF, lastError: last.message } : { reason: ErrorReason.CONNECT_BACKOFF, tls, lastError: last.message };
+    return new RpcError('UNAVAILABLE', `${this.address} is reconnecting after backoff; last error: ${last.message}`, details, { notProcessed: true, cause: last });
   }
 
   /** Settles every pending call with its own copy of the error (stages annotate errors per call). */
@@ -403,7 +452,12 @@ export class Channel {
 function connectError(address: string, err: unknown): RpcError {
   const tls = describeTlsError(err);
   if (tls !== undefined) {
-    return new RpcError('UNAVAILABLE', `TLS handshake with ${address} failed: ${(err as Error).message}`, { reason: ErrorReason.TLS, tls }, { notProcessed: true, cause: err });
+    // The transport's message already says "TLS handshake with <address> failed: <why>"; the
+    // code (CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID, ...) goes in it too, for logs and users.
+    const text = (err as Error).message;
+    const base = text.startsWith('TLS handshake') ? text : `TLS handshake with ${address} failed: ${text}`;
+    const message = tls.tlsCode === undefined || base.includes(tls.tlsCode) ? base : `${base} (${tls.tlsCode})`;
+    return new RpcError('UNAVAILABLE', message, { reason: ErrorReason.TLS, tls }, { notProcessed: true, cause: err });
   }
   const code = (err as NodeJS.ErrnoException).code;
   return notProcessed(`cannot connect to ${address}: ${code ?? (err as Error).message}`, ErrorReason.CONNECT_FAILED, err);

@@ -66,6 +66,15 @@ function seeingAttempts(fallback: Fallback): Fallback {
   return (err, ctx) => fallback(withAttempts(err, ctx as ClientCall), ctx);
 }
 
+/** Chooses hedge or retry per call, by what the call knows of the method; both chains are built once. */
+function hedgeWhenIdempotent(hedge: Middleware, retry: Middleware): Middleware {
+  return (next) => {
+    const hedged = hedge(next);
+    const retried = retry(next);
+    return (ctx) => ((ctx as ClientCall).idempotent ? hedged(ctx) : retried(ctx));
+  };
+}
+
 /** One method's composed client chain. */
 export interface ClientPipeline {
   readonly invoke: Invoker;
@@ -85,12 +94,17 @@ export function buildClientPipeline(parts: ClientPipelineParts): ClientPipeline 
   stages.push(deadlineStage);
   if (parts.bulkhead !== undefined) stages.push(parts.bulkhead.middleware());
   let attempts = false;
+  const retry = (): Middleware =>
+    // In the chain even when the method's retries are off: a call may turn them on (CallOptions.retry).
+    retryMiddleware({ policy: policy.retry, idempotent: isIdempotent, budget: parts.budget, allowRetry: retriesAllowed, policyOf: callRetryPolicy });
   if (policy.hedge !== false) {
-    stages.push(hedgeStage(policy.hedge, parts.budget));
+    const hedge = hedgeStage(policy.hedge, parts.budget);
+    // A method whose idempotency the server's handshake will tell (a call by name): each call
+    // hedges once it is known to be idempotent, and retries as any other method until then.
+    stages.push(policy.idempotentKnown ? hedge : hedgeWhenIdempotent(hedge, retry()));
     attempts = true;
   } else {
-    // In the chain even when the method's retries are off: a call may turn them on (CallOptions.retry).
-    stages.push(retryMiddleware({ policy: policy.retry, idempotent: isIdempotent, budget: parts.budget, allowRetry: retriesAllowed, policyOf: callRetryPolicy }));
+    stages.push(retry());
     attempts = policy.retry.maxAttempts > 1;
   }
   // Attempt stages sit between retry (or hedge) and resolve, so each attempt passes them once.

@@ -11,6 +11,7 @@ import {
   type RetryPolicy,
 } from '../resilience';
 import { validRange } from 'semver';
+import { resolveTlsClientOptions, type TlsClientOptions } from '../transport';
 import { bool, durationMs, optionsObject, positiveInt, rejectUnknownKeys } from '../util';
 import { type OutlierDetectionPolicy, resolveOutlierDetection } from './outlier-detector';
 
@@ -68,6 +69,13 @@ export interface ClientPolicy {
   waitForReady?: boolean;
   /** Only call instances whose `@Service` version satisfies this semver range (e.g. '^2.1.0'). */
   version?: string;
+  /**
+   * TLS settings of this target's connections (its own CA, client certificate for mTLS,
+   * servername), in place of the client's. Connections with different TLS settings to one
+   * address are different connections. Default: the client's (`createClient({ tls })`,
+   * `createApp({ clientTls })`).
+   */
+  tls?: TlsClientOptions;
 }
 
 /** A validated hedge policy. */
@@ -80,7 +88,7 @@ export interface ResolvedHedgePolicy {
 export const DEFAULT_HEDGE_ATTEMPTS = 2;
 const MAX_HEDGE_ATTEMPTS = 5;
 
-const POLICY_KEYS = ['timeoutMs', 'interceptors', 'methods', 'balancer', 'retry', 'breaker', 'hedge', 'bulkhead', 'fallback', 'outlierDetection', 'waitForReady', 'version'] as const;
+const POLICY_KEYS = ['timeoutMs', 'interceptors', 'methods', 'balancer', 'retry', 'breaker', 'hedge', 'bulkhead', 'fallback', 'outlierDetection', 'waitForReady', 'version', 'tls'] as const;
 const METHOD_KEYS = ['timeoutMs', 'idempotent', 'interceptors', 'retry', 'hedge', 'fallback'] as const;
 
 function interceptorList(name: string, value: unknown): InterceptorLike[] {
@@ -130,6 +138,7 @@ export function checkClientPolicy(input: unknown, name = 'ClientPolicy'): Client
   if (p.version !== undefined && (typeof p.version !== 'string' || validRange(p.version) === null)) {
     throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.version must be a semver range such as '^2.1.0' or '>=1.4 <3', got ${JSON.stringify(p.version)}.`);
   }
+  if (p.tls !== undefined) resolveTlsClientOptions(p.tls, `${name}.tls`);
   for (const [method, raw] of Object.entries(optionsObject(`${name}.methods`, p.methods))) {
     const mName = `${name}.methods.${method}`;
     const m = optionsObject(mName, raw);

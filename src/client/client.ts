@@ -4,13 +4,15 @@ import { createBalancer, type EndpointView } from '../balancer';
 import * as callLayer from '../call';
 import type { CallContext, Invoker, Middleware } from '../call';
 import { InstanceCache, type Registry } from '../discovery';
-import { ErrorReason, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
+import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
 import type { CodecName } from '../protocol';
-import { Breakers, type BreakerStateChange, Bulkhead, RETRY_ATTEMPT_METADATA_KEY, RetryBudget, type RetryPolicy } from '../resilience';
+import { type BreakerStateChange, Bulkhead, RETRY_ATTEMPT_METADATA_KEY, RetryBudget, type RetryPolicy } from '../resilience';
 import type { Transport } from '../transport';
 import { nonEmptyString } from '../util';
 import { ChannelPool } from './channel-pool';
+import { EndpointHealthTable } from './endpoint-health';
+import { TargetTransports } from './target-transports';
 import { ClientCall, withAttempts } from './client-call';
 import { buildClientPipeline } from './client-pipeline';
 import { checkClientPolicy, type ClientPolicy } from './client-policy';
@@ -99,7 +101,6 @@ class Target {
     readonly middlewares: readonly Middleware[],
     readonly bulkhead: Bulkhead | undefined,
     readonly budget: RetryBudget,
-    readonly breakers: Breakers | null,
   ) {}
 }
 
@@ -107,6 +108,8 @@ class Target {
 export interface ClientEvents {
   /** A circuit breaker of one (endpoint, service) changed state. */
   breaker: [BreakerStateChange];
+  /** An endpoint of a service left the registry's set; its state (health, breakers) is gone. */
+  endpointRemoved: [{ endpoint: string; service: string }];
 }
 
 /**
@@ -117,6 +120,8 @@ export interface ClientEvents {
 export class Client extends EventEmitter<ClientEvents> {
   private readonly pool: ChannelPool;
   private readonly cache: InstanceCache;
+  private readonly health: EndpointHealthTable;
+  private readonly tlsTransports: TargetTransports;
   private readonly globalMiddlewares: readonly Middleware[];
   private readonly attemptMiddlewares: readonly Middleware[];
   private readonly byName = new Map<string, Target>();
@@ -141,6 +146,8 @@ export class Client extends EventEmitter<ClientEvents> {
       keepalive: deps.keepalive,
     });
     this.cache = new InstanceCache(deps.registry);
+    this.health = new EndpointHealthTable(this.cache, this.pool, this.onBreakerChange, (e) => this.emit('endpointRemoved', e));
+    this.tlsTransports = new TargetTransports();
     const globals = deps.globalInterceptors.map((i) => deps.resolveInterceptor(i));
     this.globalMiddlewares = globals.map(toMiddleware);
     this.attemptMiddlewares = globals.map(toAttemptMiddleware).filter((m): m is Middleware => m !== null);
@@ -158,9 +165,24 @@ export class Client extends EventEmitter<ClientEvents> {
     }) as Remote<T>;
   }
 
-  /** Calls `service.method(...args)` by name. Rejects with RpcError, never throws. */
+  /**
+   * Calls `service.method(...args)` by name. Never throws: a bad service or method name, bad
+   * arguments or bad call options reject with `RpcError('INVALID_ARGUMENT')`, a closed client with
+   * `UNAVAILABLE` (`CLIENT_CLOSED`).
+   */
   invoke(service: string, method: string, args: unknown[] = [], call?: CallOptions): Promise<unknown> {
     if (this.closed !== null) return Promise.reject(beforeAnyAttempt(clientClosedError()));
+    if (typeof service !== 'string' || service === '' || typeof method !== 'string' || method === '') {
+      return Promise.reject(
+        beforeAnyAttempt(
+          new RpcError('INVALID_ARGUMENT', `invoke(service, method, args): service and method must be non-empty strings, got ${describe(service)} and ${describe(method)}`),
+        ),
+      );
+    }
+    if (!Array.isArray(args)) return Promise.reject(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', 'invoke(service, method, args): args must be an array')));
+    if (call !== undefined && (typeof call !== 'object' || call === null)) {
+      return Promise.reject(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `invoke(service, method, args, options): options must be an object, got ${describe(call)}`)));
+    }
     let caller: MethodCaller;
     try {
       let t = this.byName.get(service);
@@ -170,9 +192,8 @@ export class Client extends EventEmitter<ClientEvents> {
       }
       caller = this.callerFor(t, method);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(beforeAnyAttempt(asInvalidArgument(err)));
     }
-    if (!Array.isArray(args)) return Promise.reject(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', 'invoke(service, method, args): args must be an array')));
     return this.callMethod(caller, args, call);
   }
 
@@ -204,7 +225,7 @@ export class Client extends EventEmitter<ClientEvents> {
   close(): Promise<void> {
     if (this.closed === null) {
       this.cache.close();
-      for (const t of this.targets) t.breakers?.shutdown();
+      this.health.close();
       this.closed = this.pool.close();
     }
     return this.closed;
@@ -222,13 +243,17 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     const checked = checkClientPolicy(policy ?? {}, `policy of "${service}"`);
     const resolved = resolveTargetPolicy(service, contract, this.defaultPolicy, checked);
-    const breakers = resolved.breaker === false ? null : new Breakers(resolved.breaker, { onStateChange: this.onBreakerChange });
+    // Breakers are the client's, one per (endpoint, service) and breaker policy: every proxy with
+    // the same policy sees (and trips) the same breaker.
+    const breakers = resolved.breaker === false ? null : this.health.breakers(resolved.breaker);
     const outliers =
       resolved.outliers === false
         ? null
         : new OutlierDetector(resolved.outliers, (e, forMs) => this.deps.logger.warn({ service, peer: e.address, forMs }, 'ejecting endpoint: consecutive failures'));
     // One balancer per proxy and target: built-in balancers keep per-target state.
     const router = new TargetRouter(service, this.cache, this.pool, createBalancer(checked.balancer ?? this.defaultPolicy.balancer), {
+      health: this.health,
+      via: resolved.tls === undefined ? undefined : this.tlsTransports.get(resolved.tls, `policy of "${service}".tls`),
       breakers,
       outliers,
       versionRange: resolved.versionRange,
@@ -236,12 +261,11 @@ export class Client extends EventEmitter<ClientEvents> {
     });
     const middlewares = (checked.interceptors ?? []).map((i) => toMiddleware(this.deps.resolveInterceptor(i)));
     const bulkhead = resolved.bulkhead === undefined ? undefined : new Bulkhead(resolved.bulkhead, service);
-    const t = new Target(service, checked, contract, router, middlewares, bulkhead, new RetryBudget(resolved.retry.budget), breakers);
+    const t = new Target(service, checked, contract, router, middlewares, bulkhead, new RetryBudget(resolved.retry.budget));
     // Resolve every method the policy or the class names now, so a bad combination (hedging a
     // method that is not idempotent) fails here and not on the first call.
     const known = new Set([...Object.keys(contract?.methods ?? {}), ...Object.keys(checked.methods ?? {})]);
     for (const method of known) this.callerFor(t, method);
-    if (contract === undefined && (checked.hedge || this.defaultPolicy.hedge)) this.callerFor(t, '(any method)');
     this.targets.push(t);
     return t;
   }
@@ -277,7 +301,8 @@ export class Client extends EventEmitter<ClientEvents> {
     try {
       call = this.startCall(caller, args, opts, parent);
     } catch (err) {
-      return Promise.reject(err);
+      // A bad option of the call (a `signal` that is not an AbortSignal) throws a TypeError here.
+      return Promise.reject(isRpcError(err) ? err : beforeAnyAttempt(asInvalidArgument(err)));
     }
     const userSignal = opts?.signal;
     const parentSignal = parent?.signal;
@@ -348,6 +373,16 @@ export class Client extends EventEmitter<ClientEvents> {
 
 function clientClosedError(): RpcError {
   return new RpcError('UNAVAILABLE', 'client closed', { reason: ErrorReason.CLIENT_CLOSED }, { notProcessed: true });
+}
+
+/** Anything a call by name threw before it started, as the INVALID_ARGUMENT it rejects with. */
+function asInvalidArgument(err: unknown): RpcError {
+  if (isRpcError(err)) return err;
+  return new RpcError('INVALID_ARGUMENT', err instanceof Error ? err.message : String(err), undefined, { cause: err });
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value;
 }
 
 /** Every error a client returns lists its attempts; one raised before any attempt lists none. */

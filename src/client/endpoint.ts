@@ -3,31 +3,24 @@ import type { Peer } from '../call';
 import type { Instance } from '../discovery';
 import type { EndpointBreaker } from '../resilience';
 import type { Channel } from './channel';
+import type { EndpointHealth } from './endpoint-health';
 
 /**
  * One instance of a target service as one proxy sees it: the instance, the shared channel of its
- * address, this proxy's breaker for it, and counters. Channels are shared by every proxy of a
- * client; breakers and counters are per proxy, since each proxy has its own policy.
+ * address, the breaker of this proxy's breaker policy, and the endpoint's health record. The
+ * channel, the breaker and the health record are the client's, shared by every proxy that calls
+ * the service; only the instance record (and so the version filter) is this proxy's.
  */
 export class Endpoint implements EndpointView {
   /** Built once, so every call to this endpoint shares one peer object. */
   readonly peer: Peer;
-  /** Attempts sent through this proxy. */
-  calls = 0;
-  /** Attempts that failed in a way that counts against the endpoint. */
-  failures = 0;
-  /** Failures in a row, for outlier detection. */
-  consecutiveFailures = 0;
-  /** How often outlier detection ejected it; each ejection lasts longer. */
-  ejections = 0;
-  /** Ejected until this time (performance.now() clock); 0 when never ejected. */
-  ejectedUntil = 0;
 
   constructor(
     readonly instance: Instance,
     readonly address: string,
     readonly channel: Channel,
     readonly circuit: EndpointBreaker | null,
+    readonly health: EndpointHealth,
   ) {
     this.peer = { address };
   }
@@ -45,22 +38,27 @@ export class Endpoint implements EndpointView {
   }
 
   get ejected(): boolean {
-    return this.ejectedUntil !== 0 && this.ejectedUntil > performance.now();
+    const until = this.health.ejectedUntil;
+    return until !== 0 && until > performance.now();
   }
 
   get breaker(): BreakerState {
     return this.circuit === null ? 'closed' : this.circuit.state;
   }
 
-  /** The same endpoint for an updated instance record (a new weight, say), keeping its counters. */
+  /** Attempts sent to it, by any proxy of the client. */
+  get calls(): number {
+    return this.health.calls;
+  }
+
+  /** Attempts that failed in a way that counts against it, by any proxy of the client. */
+  get failures(): number {
+    return this.health.failures;
+  }
+
+  /** The same endpoint for an updated instance record (a new weight, say). */
   withInstance(instance: Instance): Endpoint {
-    const e = new Endpoint(instance, this.address, this.channel, this.circuit);
-    e.calls = this.calls;
-    e.failures = this.failures;
-    e.consecutiveFailures = this.consecutiveFailures;
-    e.ejections = this.ejections;
-    e.ejectedUntil = this.ejectedUntil;
-    return e;
+    return new Endpoint(instance, this.address, this.channel, this.circuit, this.health);
   }
 
   /** True when a call sent now could go out (or start a connection). */

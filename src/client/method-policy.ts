@@ -16,6 +16,7 @@ import { RivetConfigError, RivetErrorCode } from '../errors';
 import { type ClientPolicy, type HedgePolicy, type ResolvedHedgePolicy, resolveHedgePolicy } from './client-policy';
 import { type OutlierDetectionPolicy, resolveOutlierDetection, type ResolvedOutlierDetectionPolicy } from './outlier-detector';
 import type { ServiceContract } from './remote';
+import type { TlsClientOptions } from '../transport';
 
 /** What one method's chain is built from. */
 export interface ResolvedMethodPolicy {
@@ -39,6 +40,8 @@ export interface ResolvedTargetPolicy {
   readonly outliers: ResolvedOutlierDetectionPolicy | false;
   readonly waitForReady: boolean;
   readonly versionRange: string | null;
+  /** TLS settings of this target's own connections; undefined uses the client's transport. */
+  readonly tls: TlsClientOptions | undefined;
 }
 
 const RETRY_OFF = Object.freeze({ maxAttempts: 1 });
@@ -60,6 +63,7 @@ export function resolveTargetPolicy(service: string, contract: ServiceContract |
     outliers: outliers === false ? false : resolveOutlierDetection(outliers, `${name}: outlierDetection`),
     waitForReady: proxy.waitForReady ?? appDefault.waitForReady ?? false,
     versionRange: proxy.version ?? appDefault.version ?? null,
+    tls: proxy.tls ?? appDefault.tls,
   });
 }
 
@@ -67,7 +71,8 @@ export function resolveTargetPolicy(service: string, contract: ServiceContract |
  * One method's policy from every layer, least specific first: app default, class decorators,
  * method decorators, the proxy's policy, the proxy's per-method policy. Timeouts take the tightest
  * value set anywhere (10 s when none is). Throws RivetConfigError for an invalid merged value, or
- * hedging on a method not known to be idempotent.
+ * a hedge set on this very method when it is not known to be idempotent (a target-wide hedge
+ * leaves such a method unhedged instead).
  */
 export function resolveMethodPolicy(
   service: string,
@@ -95,13 +100,20 @@ export function resolveMethodPolicy(
   let fallback: Fallback | undefined;
   for (const layer of layers) if (layer?.fallback !== undefined) fallback = layer.fallback;
 
-  const hedgeOn = hedge !== false && Object.keys(hedge).length > 0;
-  if (hedgeOn && !idempotent) {
+  // Hedging follows the retry rule: a hedge set for the whole target (app default, class, proxy)
+  // applies to the methods that are idempotent and leaves the others unhedged. Only a hedge set on
+  // the method itself (@Hedge on it, `methods: { m: { hedge } }`) insists, and is refused when
+  // the method is not known to be idempotent. A method whose idempotency is still unknown (a call
+  // by name) keeps the hedge; its chain hedges once the server's handshake says it is idempotent.
+  let hedgeOn = hedge !== false && Object.keys(hedge).length > 0;
+  const explicitHedge = [appMethod?.hedge, facts?.policy?.hedge, methodOverride?.hedge].some((h) => h !== undefined && h !== false);
+  if (hedgeOn && explicitHedge && !idempotent) {
     throw new RivetConfigError(
       RivetErrorCode.RIVET_ERR_INVALID_OPTION,
-      `${name}: hedging sends a call more than once, so it is only allowed on idempotent methods. Mark the method @Method({ idempotent: true }) or turn hedging off for it.`,
+      `${name}: hedging sends a call more than once, so it is only allowed on idempotent methods, and ${service}.${method} is not known to be idempotent. Mark the method @Method({ idempotent: true }) (or idempotent: true in its policy), or turn hedging off for it.`,
     );
   }
+  if (hedgeOn && idempotentSet === false) hedgeOn = false;
   return Object.freeze({
     timeoutMs,
     idempotent,

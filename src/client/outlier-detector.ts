@@ -41,11 +41,16 @@ export function resolveOutlierDetection(input: unknown, name: string): ResolvedO
   });
 }
 
+// An endpoint neither ejected nor failing for this many base ejection times is forgiven: its next
+// ejection lasts baseEjectionMs again (Envoy decays its ejection multiplier the same way).
+const EJECTION_DECAY_FACTOR = 10;
+
 /**
  * Counts consecutive failures per endpoint of one target and ejects the endpoints that pass the
  * threshold, for a backoff that grows with each ejection (capped), never more than
  * `maxEjectedPercent` of the endpoints at once. An ejected endpoint comes back by itself when its
- * time is up; one success resets its count.
+ * time is up; one success resets its count, and a long quiet spell resets its backoff. The counts
+ * live in the client's shared EndpointHealth, so every proxy of the service sees an ejection.
  */
 export class OutlierDetector {
   constructor(
@@ -55,21 +60,24 @@ export class OutlierDetector {
 
   /** An attempt on `endpoint` succeeded (or failed in a way that says nothing about its health). */
   onSuccess(endpoint: Endpoint): void {
-    endpoint.consecutiveFailures = 0;
+    endpoint.health.consecutiveFailures = 0;
   }
 
   /** An attempt on `endpoint` failed in a way that counts against it. */
   onFailure(endpoint: Endpoint, all: readonly Endpoint[]): void {
-    endpoint.consecutiveFailures++;
-    if (endpoint.consecutiveFailures < this.policy.consecutiveFailures || endpoint.ejected) return;
+    const h = endpoint.health;
     const now = performance.now();
+    if (h.ejections > 0 && now - Math.max(h.lastFailureAt, h.ejectedUntil) >= EJECTION_DECAY_FACTOR * this.policy.baseEjectionMs) h.ejections = 0;
+    h.lastFailureAt = now;
+    h.consecutiveFailures++;
+    if (h.consecutiveFailures < this.policy.consecutiveFailures || h.ejectedUntil > now) return;
     let ejected = 0;
-    for (const e of all) if (e.ejectedUntil > now) ejected++;
+    for (const e of all) if (e.health.ejectedUntil > now) ejected++;
     if (((ejected + 1) * 100) / all.length > this.policy.maxEjectedPercent) return;
-    const forMs = Math.min(this.policy.maxEjectionMs, this.policy.baseEjectionMs * 2 ** endpoint.ejections);
-    endpoint.ejections++;
-    endpoint.ejectedUntil = now + forMs;
-    endpoint.consecutiveFailures = 0;
+    const forMs = Math.min(this.policy.maxEjectionMs, this.policy.baseEjectionMs * 2 ** h.ejections);
+    h.ejections++;
+    h.ejectedUntil = now + forMs;
+    h.consecutiveFailures = 0;
     this.onEject(endpoint, forMs);
   }
 }

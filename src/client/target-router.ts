@@ -1,12 +1,13 @@
 import { satisfies, subset, valid, validRange } from 'semver';
 import type { Balancer } from '../balancer';
 import { type Instance, type InstanceCache, instanceAddress } from '../discovery';
-import { ErrorReason, isRpcError, RpcError } from '../errors';
-import { type Breakers, breakerKey, countsAgainstEndpoint, type EndpointBreaker } from '../resilience';
+import { ErrorReason, isRpcError, reasonOf, RpcError } from '../errors';
+import { type Breakers, countsAgainstEndpoint, type EndpointBreaker } from '../resilience';
 import { turnNowMs } from '../util';
-import type { ChannelPool } from './channel-pool';
+import type { ChannelPool, ChannelTransport } from './channel-pool';
 import type { ClientCall } from './client-call';
 import { Endpoint } from './endpoint';
+import type { EndpointHealthTable } from './endpoint-health';
 import type { OutlierDetector } from './outlier-detector';
 
 // The breaker's action: send the attempt on the endpoint the router picked for it. One function
@@ -29,6 +30,11 @@ function versionMatches(version: string, range: string): boolean {
 
 /** What a router does beyond resolve, pick and send; each part is off when null or false. */
 export interface RouterOptions {
+  /** The client's endpoint health, shared with every other router of the service. */
+  health: EndpointHealthTable;
+  /** The transport this target connects with (its own TLS settings); the client's own when undefined. */
+  via: ChannelTransport | undefined;
+  /** The client's breakers of this target's breaker policy. */
   breakers: Breakers | null;
   outliers: OutlierDetector | null;
   /** Only instances whose version satisfies this semver range. */
@@ -88,24 +94,29 @@ export class TargetRouter {
     return this.attempt(ctx);
   }
 
-  /** Reuses endpoints (and their breakers) of instances that stay; drops the breakers of those that left. */
+  /**
+   * Builds this router's endpoints from the cached set. Health records, breakers and channels are
+   * the client's (EndpointHealthTable, ChannelPool), so they outlive a rebuild; the table drops
+   * those of instances that left the registry.
+   */
   private rebuild(instances: readonly Instance[]): void {
     const previous = new Map(this.endpoints.map((e) => [e.address, e]));
-    const breakers = this.opts.breakers;
+    const { breakers, health: table, via } = this.opts;
     const range = this.opts.versionRange;
     const wanted = range === null ? instances : instances.filter((i) => i.version !== undefined && versionMatches(i.version, range));
     this.endpoints = wanted.map((instance) => {
       const address = instanceAddress(instance);
+      const health = table.health(this.service, address);
+      const channel = this.pool.channelFor(instance, via);
       const kept = previous.get(address);
-      if (kept !== undefined) {
-        previous.delete(address);
+      // An address that left and came back has a new record and channel: keep nothing of the old.
+      if (kept !== undefined && kept.health === health && kept.channel === channel) {
         if (kept.instance === instance) return kept;
         return kept.withInstance(instance);
       }
-      const circuit = breakers === null ? null : breakers.get(breakerKey(address, this.service), address, this.service);
-      return new Endpoint(instance, address, this.pool.channelFor(instance), circuit);
+      const circuit = breakers === null ? null : table.circuit(health, breakers);
+      return new Endpoint(instance, address, channel, circuit, health);
     });
-    if (breakers !== null) for (const gone of previous.keys()) breakers.delete(breakerKey(gone, this.service));
     this.builtFrom = instances;
   }
 
@@ -125,11 +136,44 @@ export class TargetRouter {
     let picked: Endpoint | undefined;
     while (picked === undefined) {
       if (!this.opts.waitForReady) throw this.noEndpoint(ctx);
-      await this.waitForChange(ctx.signal);
+      try {
+        await this.waitForChange(ctx.signal);
+      } catch (err) {
+        throw this.gaveUpWaiting(ctx, err);
+      }
       this.refresh();
       picked = this.pick(ctx);
     }
     return this.send(ctx, picked);
+  }
+
+  /**
+   * The deadline passed while waiting for a ready endpoint: DEADLINE_EXCEEDED that carries each
+   * endpoint's last connection error. It becomes the call's abort reason, which the deadline
+   * stage reports, so the caller learns why nothing was ready. A cancel stays as it is.
+   */
+  private gaveUpWaiting(ctx: ClientCall, reason: unknown): unknown {
+    if (!isRpcError(reason) || reason.code !== 'DEADLINE_EXCEEDED') return reason;
+    const lastErrors = this.lastErrors();
+    if (lastErrors.length === 0) return reason;
+    const e = new RpcError(
+      'DEADLINE_EXCEEDED',
+      `deadline exceeded while waiting for a ready endpoint of "${this.service}"; last error: ${lastErrors[0].endpoint}: ${lastErrors[0].message}`,
+      withTls({ reason: ErrorReason.DEADLINE, lastErrors }, this.endpoints),
+      { notProcessed: true, cause: reason },
+    );
+    if (ctx.abortReason === reason) ctx.abortReason = e;
+    return e;
+  }
+
+  /** Each endpoint's last connection error, as gRPC's "last error" reports it. */
+  private lastErrors(): Array<{ endpoint: string; code: string; message: string }> {
+    const out: Array<{ endpoint: string; code: string; message: string }> = [];
+    for (const e of this.endpoints) {
+      const last = e.channel.lastError;
+      if (last !== null) out.push({ endpoint: e.address, code: last.code, message: last.message });
+    }
+    return out;
   }
 
   /**
@@ -140,7 +184,7 @@ export class TargetRouter {
   private send(ctx: ClientCall, picked: Endpoint): Promise<unknown> {
     ctx.peer = picked.peer;
     ctx.endpoint = picked;
-    picked.calls++;
+    picked.health.calls++;
     // Only a failed attempt reports how long it took; a time early by what this turn has run so far
     // does for that, and spares every call an exact clock read.
     const started = turnNowMs();
@@ -161,20 +205,30 @@ export class TargetRouter {
         return value;
       },
       (err: unknown) => {
-        if (!direct || circuit === null) throw this.onFailure(ctx, picked, err, started);
+        if (!direct || circuit === null) return this.failed(ctx, picked, err, started);
         // The failure reaches the stages above once the breaker has counted it (and maybe opened).
-        return circuit.recordFailure(err).then(undefined, (counted: unknown) => {
-          throw this.onFailure(ctx, picked, counted, started);
-        });
+        return circuit.recordFailure(err).then(undefined, (counted: unknown) => this.failed(ctx, picked, counted, started));
       },
     );
+  }
+
+  /**
+   * Books a failed attempt and rejects with its error; with waitForReady, an endpoint that could
+   * not take the call (refused, reconnecting, draining) sends the call back to waiting instead.
+   */
+  private failed(ctx: ClientCall, picked: Endpoint, err: unknown, started: number): Promise<unknown> {
+    const e = this.onFailure(ctx, picked, err, started);
+    if (!this.opts.waitForReady) return Promise.reject(e);
+    // The deadline passed while this attempt was still connecting: report it with the last errors.
+    if (ctx.abortReason !== undefined) return Promise.reject(this.gaveUpWaiting(ctx, ctx.abortReason));
+    return waitsForReady(e) ? this.waitThenAttempt(ctx) : Promise.reject(e);
   }
 
   /** Books a failed attempt and returns the error it fails with. */
   private onFailure(ctx: ClientCall, picked: Endpoint, err: unknown, started: number): unknown {
     const code = isRpcError(err) ? err.code : 'UNKNOWN';
     if (countsAgainstEndpoint(err)) {
-      picked.failures++;
+      picked.health.failures++;
       this.opts.outliers?.onFailure(picked, this.endpoints);
     } else {
       this.opts.outliers?.onSuccess(picked);
@@ -226,7 +280,16 @@ export class TargetRouter {
       // Failing fast without touching the network is the point of an open breaker.
       e = new RpcError('UNAVAILABLE', `every endpoint of "${this.service}" has an open circuit breaker`, { reason: ErrorReason.BREAKER_OPEN, breaker: 'open' }, { notProcessed: true });
     } else {
-      e = new RpcError('UNAVAILABLE', `no endpoint of "${this.service}" can take a call now (all draining or reconnecting)`, { reason: ErrorReason.NO_READY_ENDPOINT }, { notProcessed: true });
+      // Name the cause when there is one: "certificate expired" tells the user what to fix,
+      // "reconnecting" does not.
+      const lastErrors = this.lastErrors();
+      const why = lastErrors.length === 0 ? '(all draining or reconnecting)' : `(reconnecting; last error: ${lastErrors[0].endpoint}: ${lastErrors[0].message})`;
+      e = new RpcError(
+        'UNAVAILABLE',
+        `no endpoint of "${this.service}" can take a call now ${why}`,
+        withTls({ reason: ErrorReason.NO_READY_ENDPOINT, lastErrors }, endpoints),
+        { notProcessed: true },
+      );
     }
     ctx.recordAttempt({ endpoint: '', code: e.code, ms: 0 });
     return e;
@@ -257,4 +320,31 @@ export class TargetRouter {
     const fresh = healthy.filter((e) => !failed.includes(e.address));
     return fresh.length > 0 ? fresh : healthy;
   }
+}
+
+// Reasons of an attempt refused before it reached a handler because the endpoint could not take
+// it (refused connect, TLS, reconnect backoff, drain): with waitForReady the call waits on.
+const NOT_READY_REASONS: ReadonlySet<string> = new Set([
+  ErrorReason.CONNECT_FAILED,
+  ErrorReason.CONNECT_BACKOFF,
+  ErrorReason.TLS,
+  ErrorReason.HANDSHAKE_FAILED,
+  ErrorReason.NO_READY_ENDPOINT,
+  ErrorReason.SERVER_DRAINING,
+  ErrorReason.BREAKER_OPEN,
+]);
+
+function waitsForReady(err: unknown): boolean {
+  if (!isRpcError(err) || !err.notProcessed || err.code !== 'UNAVAILABLE') return false;
+  const reason = reasonOf(err);
+  return reason !== undefined && NOT_READY_REASONS.has(reason);
+}
+
+/** `details` with the `tls` description of the first endpoint whose last failure was a TLS one, so TLS reasons survive. */
+function withTls<D extends object>(details: D, endpoints: readonly Endpoint[]): D & { tls?: unknown } {
+  for (const e of endpoints) {
+    const tls = (e.channel.lastError?.details as { tls?: unknown } | undefined)?.tls;
+    if (tls !== undefined) return { ...details, tls };
+  }
+  return details;
 }

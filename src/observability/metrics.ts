@@ -100,6 +100,8 @@ class MetricsInterceptor implements Interceptor {
       .addCallback((result) => this.observeConnections(result));
     this[TELEMETRY_HOOKS] = {
       breakerChanged: (change) => this.breakerChanged(change),
+      // A departed endpoint's gauge goes with it, so churn does not grow the gauge set.
+      endpointRemoved: (e) => this.breakers.delete(`${e.service} ${e.endpoint}`),
       observeConnections: (source) => {
         this.connectionSources.add(source);
         return () => this.connectionSources.delete(source);

@@ -32,6 +32,8 @@ export interface TelemetryHooks {
   useLogger?(logger: Logger): void;
   /** Every state change of the client's circuit breakers. */
   breakerChanged?(change: BreakerChange): void;
+  /** An endpoint left a service's set: forget what is kept per (service, endpoint). */
+  endpointRemoved?(endpoint: { readonly endpoint: string; readonly service: string }): void;
   /** A server whose open connections to report; returns a function that stops reporting them. */
   observeConnections?(source: ConnectionSource): () => void;
 }

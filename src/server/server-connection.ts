@@ -38,6 +38,8 @@ export interface ServerConnectionOptions {
   exposeErrorStack: boolean;
   logger: Logger;
   maxInFlightPerConnection: number | undefined;
+  /** What the HELLO_ACK lists: `{}` with `advertiseMethods: false`; by default the dispatcher's descriptors. */
+  advertised?: Record<string, protocol.ServiceDescriptor>;
   /** Keepalive and idle settings; `isBusy` is added per connection. */
   liveness: { keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number; idleTimeoutMs?: number };
 }
@@ -178,7 +180,7 @@ export class ServerConnection {
         FrameType.HELLO_ACK,
         0,
         0,
-        encodeHandshake({ version: agreed.version, codec: agreed.codec, maxFrameBytes: this.opts.maxFrameBytes, services: this.opts.dispatcher.descriptors }),
+        encodeHandshake({ version: agreed.version, codec: agreed.codec, maxFrameBytes: this.opts.maxFrameBytes, services: this.opts.advertised ?? this.opts.dispatcher.descriptors }),
       ),
     );
     if (this.draining) this.conn.send(encodeFrame(FrameType.DRAIN, 0, 0));

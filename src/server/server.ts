@@ -28,6 +28,8 @@ export interface ServerOptions {
   limits: ServerLimits;
   /** Pings on quiet connections, to find dead clients. */
   keepalive: { intervalMs: number; timeoutMs: number } | false;
+  /** List services and method facts in the HELLO_ACK. Default true; false lists none. */
+  advertiseMethods?: boolean;
 }
 
 /** Limits a server enforces per process and per connection. */
@@ -61,6 +63,7 @@ export class Server {
       exposeErrorStack: opts.exposeErrorStack,
       logger: opts.logger,
       maxInFlightPerConnection: opts.limits.maxInFlightPerConnection,
+      advertised: opts.advertiseMethods === false ? {} : this.dispatcher.descriptors,
       liveness: {
         keepaliveIntervalMs: opts.keepalive === false ? undefined : opts.keepalive.intervalMs,
         keepaliveTimeoutMs: opts.keepalive === false ? undefined : opts.keepalive.timeoutMs,
@@ -86,6 +89,19 @@ export class Server {
     }
     this.listener = await this.opts.transport.listen(host, port, (conn) => this.accept(conn));
     return { host: this.listener.host, port: this.listener.port };
+  }
+
+  /**
+   * Undoes a listen() whose app could not start (its registry refused it): stops accepting,
+   * cuts the connections already accepted, and releases the port, so listen() may be called
+   * again once the cause is fixed.
+   */
+  async unlisten(): Promise<void> {
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.close();
+    for (const sc of this.connections) sc.conn.destroy('the server did not start');
+    await Promise.all([...this.connections].map((sc) => sc.whenClosed));
   }
 
   /**

@@ -84,7 +84,6 @@ describe('errors', () => {
       ['__proto__', 'Fixture', '__proto__'],
       ['hasOwnProperty', 'Fixture', 'hasOwnProperty'],
       ['valueOf', 'Fixture', 'valueOf'],
-      ['an empty method name', 'Fixture', ''],
     ])('answers %s with UNIMPLEMENTED and runs nothing', async (_, service, method) => {
       const log = app.get(FixtureService).log;
       const err = await rejection(client.invoke(service, method, ['x']));

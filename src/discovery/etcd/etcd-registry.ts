@@ -4,7 +4,7 @@ import { jitteredBackoffMs, nonEmptyString } from '../../util';
 import type { Instance } from '../instance';
 import type { Registry } from '../registry';
 import { loadEtcd3 } from './load-etcd3';
-import { type EtcdRegistryOptions, invalid, isObject, isRecoverable, type RegistryLog, resolveEtcdOptions } from './etcd-options';
+import { type EtcdRegistryOptions, invalid, isObject, isRecoverable, type RegistryLog, type ResolvedEtcdOptions, resolveEtcdOptions } from './etcd-options';
 
 const CLOSE_TIMEOUT_MS = 1_000;
 // Re-registration and watch re-sync after an outage: capped so that registrations come back
@@ -46,7 +46,9 @@ interface ServiceWatch {
  * `resolve` reject with an `UNAVAILABLE` RpcError when etcd cannot be reached.
  */
 export class EtcdRegistry implements Registry {
-  private readonly client: Etcd3;
+  private etcd: Etcd3 | null = null;
+  private readonly clientOptions: ResolvedEtcdOptions['clientOptions'];
+  private readonly hosts: string;
   private readonly prefix: string;
   private readonly ttlSeconds: number;
   private readonly log: RegistryLog;
@@ -70,7 +72,18 @@ export class EtcdRegistry implements Registry {
     this.prefix = o.prefix;
     this.ttlSeconds = o.ttlSeconds;
     this.log = o.log;
-    this.client = new (loadEtcd3().Etcd3)(o.clientOptions);
+    this.clientOptions = o.clientOptions;
+    this.hosts = ([] as string[]).concat(o.clientOptions.hosts ?? []).join(', ');
+  }
+
+  /**
+   * The etcd3 client, made on first use. It holds gRPC channels that reconnect with timers of
+   * their own, so a registry that failed and holds nothing (no registration, no watch) drops it
+   * again (see releaseIfIdle): a failed `app.listen()` must not keep the process alive.
+   */
+  private get client(): Etcd3 {
+    this.etcd ??= new (loadEtcd3().Etcd3)(this.clientOptions);
+    return this.etcd;
   }
 
 
@@ -91,7 +104,9 @@ export class EtcdRegistry implements Registry {
       await this.currentLease().put(key).value(value);
     } catch (err) {
       if (this.registered.get(key) === value) this.registered.delete(key);
-      throw this.unavailable(`could not register ${key} in etcd`, err);
+      const e = this.unavailable(`could not register ${key} in etcd at ${this.hosts}`, err, 'check that etcd is running and reachable there, then register again');
+      this.releaseIfIdle();
+      throw e;
     }
   }
 
@@ -115,7 +130,9 @@ export class EtcdRegistry implements Registry {
       const snapshot = await this.fetch(service, keyPrefix);
       return sortedInstances(snapshot.entries);
     } catch (err) {
-      throw this.unavailable(`could not read "${service}" from etcd`, err);
+      const e = this.unavailable(`could not read "${service}" from etcd at ${this.hosts}`, err);
+      this.releaseIfIdle();
+      throw e;
     }
   }
 
@@ -162,7 +179,25 @@ export class EtcdRegistry implements Registry {
     const pending = [...this.pendingCancels];
     if (lease) pending.push(lease.revoke({ deadline: Date.now() + CLOSE_TIMEOUT_MS }));
     await settleWithin(pending, CLOSE_TIMEOUT_MS);
-    this.client.close();
+    this.etcd?.close();
+    this.etcd = null;
+  }
+
+  /**
+   * After a failed call, with nothing registered and nothing watched: lets the lease go and closes
+   * the etcd3 client, so no socket, lease keepalive or reconnect timer is left behind even if
+   * close() is never called. The next call makes a new client.
+   */
+  private releaseIfIdle(): void {
+    if (this.closed || this.registered.size > 0 || this.watches.size > 0 || this.pendingCancels.size > 0 || this.recovering) return;
+    if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = null;
+    const lease = this.lease;
+    this.lease = null;
+    this.leaseGranted = false;
+    lease?.release();
+    this.etcd?.close();
+    this.etcd = null;
   }
 
   // --- registrations and the lease -------------------------------------------------------
@@ -391,9 +426,9 @@ export class EtcdRegistry implements Registry {
     this.log.info('etcd reachable again');
   }
 
-  private unavailable(message: string, err: unknown): RpcError {
+  private unavailable(message: string, err: unknown, fix?: string): RpcError {
     if (isRecoverable(err)) this.markUnreachable(err);
-    return new RpcError('UNAVAILABLE', `${message}: ${errorText(err)}`, undefined, { cause: err });
+    return new RpcError('UNAVAILABLE', `${message}: ${errorText(err)}${fix === undefined ? '' : `; ${fix}`}`, undefined, { cause: err });
   }
 
   private assertOpen(): void {

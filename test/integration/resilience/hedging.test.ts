@@ -93,4 +93,35 @@ describe('hedging', () => {
       expect.objectContaining({ name: 'RivetConfigError', code: 'RIVET_ERR_INVALID_OPTION', message: expect.stringContaining('policy of Fixture.echo: hedging') }),
     );
   });
+
+  it('applies a proxy-wide hedge to the idempotent methods and leaves the others unhedged, as retries do', async () => {
+    const slow = await h.serve({ services: [FixtureService], interceptors: [slowServer(300)] });
+    const fast = await h.serve({ services: [FixtureService] });
+    const client = h.client({ endpoints: { Fixture: [slow.address, fast.address] } });
+    // Not refused at construction, though echo is not idempotent.
+    const fixture = client.proxy(FixtureService, { balancer: prefer(() => slow.address), hedge: { delayMs: 50 } });
+    const hedged = await fixture.behave('idem');
+    expect(hedged.metadata['rivet-hedge']).toBe('2');
+    // echo is not idempotent: one attempt only, on the slow endpoint, however long it takes.
+    await expect(fixture.echo('once')).resolves.toBe('once');
+    expect(fast.app.get(FixtureService).log.started).toEqual(['idem']);
+  });
+
+  it('refuses an explicit per-method hedge on a method that is not idempotent, naming the method', () => {
+    const client = h.client({ endpoints: { Fixture: ['127.0.0.1:1'] } });
+    expect(() => client.proxy(FixtureService, { methods: { echo: { hedge: { delayMs: 10 } } } })).toThrow(
+      expect.objectContaining({ name: 'RivetConfigError', message: expect.stringMatching(/Fixture\.echo: hedging .*not known to be idempotent/) }),
+    );
+  });
+
+  it('hedges calls by name once the handshake says the method is idempotent, without idempotent: true in the policy', async () => {
+    const slow = await h.serve({ services: [FixtureService], interceptors: [slowServer(300)] });
+    const fast = await h.serve({ services: [FixtureService] });
+    const client = h.client({ endpoints: { Fixture: [slow.address, fast.address] }, policy: { hedge: { delayMs: 50 }, balancer: prefer(() => slow.address) } });
+    // The first call learns the method's facts from the handshake; the next ones hedge.
+    await client.invoke('Fixture', 'behave', ['learn']);
+    const result = (await client.invoke('Fixture', 'behave', ['hedged'])) as { metadata: Record<string, string> };
+    expect(result.metadata['rivet-hedge']).toBe('2');
+    expect(fast.app.get(FixtureService).log.started).toEqual(['hedged']);
+  });
 });

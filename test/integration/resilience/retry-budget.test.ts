@@ -17,11 +17,12 @@ describe('retry budget', () => {
       Array.from({ length: CALLS }, (_, i) => rejection(client.invoke('Ledger', 'read', [`s${i}`], { metadata: { 'x-fail-code': 'UNAVAILABLE' }, timeoutMs: 20_000 }))),
     );
     const windowS = (performance.now() - started) / 1000;
-    // The whole storm stays inside one 10 s budget window.
-    expect(windowS).toBeLessThan(9);
 
+    // Within one 10 s window the budget allows 0.2 × calls + 10/s × 10 s. On a loaded machine the
+    // storm may outlast a window: each further second adds at most its 10/s floor (the ratio part
+    // is bounded by the calls, all of which are counted once).
     const retries = svc.runsOf('read').length - CALLS;
-    expect(retries).toBeLessThanOrEqual(0.2 * CALLS + 10 * 10);
+    expect(retries).toBeLessThanOrEqual(0.2 * CALLS + 10 * Math.max(10, Math.ceil(windowS)));
     // The budget, not something else, is what stopped them: it was used up, not left idle.
     expect(retries).toBeGreaterThan(0.2 * CALLS * 0.9);
     const stopped = new Map<string, number>();

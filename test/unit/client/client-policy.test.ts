@@ -89,10 +89,15 @@ describe('resolveMethodPolicy', () => {
     expect(resolveMethodPolicy('Inventory', 'get', contract, { timeoutMs: 100 }, { timeoutMs: 300 }).timeoutMs).toBe(100);
   });
 
-  it('refuses hedging on a method not known to be idempotent, naming the method', () => {
-    expect(configError(() => resolveMethodPolicy('Inventory', 'reserve', contract, {}, { hedge: { delayMs: 20 } })).message).toMatch(
-      /Inventory\.reserve: hedging .* only allowed on idempotent methods/,
+  it('refuses a hedge set on a method that is not idempotent, naming the method', () => {
+    expect(configError(() => resolveMethodPolicy('Inventory', 'reserve', contract, {}, { methods: { reserve: { hedge: { delayMs: 20 } } } })).message).toMatch(
+      /Inventory\.reserve: hedging .* only allowed on idempotent methods, and Inventory\.reserve is not known to be idempotent/,
     );
+  });
+
+  it('leaves a method that is not idempotent unhedged under a target-wide hedge, as retries do', () => {
+    expect(resolveMethodPolicy('Inventory', 'reserve', contract, {}, { hedge: { delayMs: 20 } }).hedge).toBe(false);
+    expect(resolveMethodPolicy('Inventory', 'reserve', contract, { hedge: { delayMs: 20 } }, {}).hedge).toBe(false);
     const ok = resolveMethodPolicy('Inventory', 'get', contract, {}, { hedge: { delayMs: 20 } });
     expect(ok.hedge).toEqual({ delayMs: 20, maxAttempts: 2 });
   });
