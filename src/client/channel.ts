@@ -282,7 +282,8 @@ export class Channel {
       this.life = this.drainOnReady ? 'draining' : 'ready';
       this.drainOnReady = false;
       this.lastFailure = null;
-      if (this.retired) this.afterSettle();
+      // A drain that arrived with the HELLO_ACK ends an idle connection now, as a later DRAIN would.
+      if (this.retired || this.life === 'draining') this.afterSettle();
       this.failures = 0;
       this.retryAt = 0;
       const ka = this.opts.keepalive;

@@ -83,11 +83,9 @@ describe('Channel and DRAIN', () => {
     expect(peer.requests).toEqual([]);
   });
 
-  // Known bug, reported with this test: a channel that learns of the drain during its handshake
-  // never calls afterSettle(), so with nothing in flight it keeps the connection open until the
-  // server's close grace period (1 s) cuts it. `it.failing` passes while the bug is there; when the
-  // channel ends such a connection at once, turn it into `it`.
-  it.failing('a channel told to drain during its handshake ends the connection at once, having nothing in flight', async () => {
+  // A drain learnt during the handshake used to leave an idle connection open until the server's
+  // close grace period (1 s) cut it.
+  it('a channel told to drain during its handshake ends the connection at once, having nothing in flight', async () => {
     const transport = new MemoryTransport();
     const peer = new ScriptedPeer(transport);
     peer.drainWithHelloAck = true;
