@@ -19,20 +19,21 @@
 // Each folder, and the folders of src/ it must not import. Folders not listed here (new ones)
 // are unconstrained until they are added; the table in docs/architecture.md is the source.
 const FORBIDDEN_IMPORTS = {
-  errors: ['util', 'call', 'protocol', 'discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
-  util: ['call', 'protocol', 'discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
-  call: ['protocol', 'discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
-  protocol: ['call', 'discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
-  discovery: ['call', 'protocol', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
-  transport: ['call', 'discovery', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
-  interceptors: ['protocol', 'discovery', 'transport', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
-  resilience: ['protocol', 'discovery', 'transport', 'interceptors', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
-  balancer: ['protocol', 'transport', 'interceptors', 'resilience', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
-  auth: ['protocol', 'discovery', 'transport', 'resilience', 'balancer', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
-  observability: ['protocol', 'discovery', 'transport', 'resilience', 'balancer', 'auth', 'client', 'server', 'decorators', 'app', 'testing'],
+  errors: ['util', 'call', 'protocol', 'discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  util: ['call', 'protocol', 'discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  call: ['protocol', 'discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  protocol: ['call', 'discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  discovery: ['call', 'protocol', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  transport: ['call', 'discovery', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  interceptors: ['protocol', 'discovery', 'transport', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  resilience: ['protocol', 'discovery', 'transport', 'interceptors', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  balancer: ['protocol', 'transport', 'interceptors', 'resilience', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  auth: ['protocol', 'discovery', 'transport', 'resilience', 'balancer', 'observability', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  observability: ['protocol', 'discovery', 'transport', 'resilience', 'balancer', 'auth', 'client', 'server', 'decorators', 'app', 'testing', 'stream'],
+  stream: ['discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
   client: ['server', 'decorators', 'app', 'testing'],
   server: ['client', 'decorators', 'app', 'testing', 'discovery', 'balancer', 'observability'],
-  decorators: ['protocol', 'discovery', 'transport', 'balancer', 'auth', 'observability', 'client', 'server', 'app', 'testing'],
+  decorators: ['protocol', 'discovery', 'transport', 'balancer', 'auth', 'observability', 'client', 'server', 'app', 'testing', 'stream'],
   app: ['testing'],
 };
 

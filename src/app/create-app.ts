@@ -279,6 +279,7 @@ export async function createApp(opts: AppOptions = {}, internals?: AppInternals)
     limits: o.limits,
     keepalive: o.keepalive,
     advertiseMethods: o.advertiseMethods,
+    streamWindow: o.streamWindow,
   });
   const versions = new Map(services.map((s) => [s.name, s.version]));
   return new App({ container, logger, server, client, registry, health, versions, advertise: o.advertise, interceptors: o.interceptors });

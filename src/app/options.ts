@@ -11,6 +11,7 @@ import type { TlsClientOptions, TlsServerOptions } from '../transport';
 import { bool, durationMs, nonEmptyString, nonNegativeInt, oneOf, optionsObject, positiveInt, rejectUnknownKeys, stringRecord } from '../util';
 import type { LoggerInput } from './logger';
 import { checkClientPolicy, type ClientPolicy } from '../client';
+import { resolveStreamWindow, type ResolvedStreamWindow, type StreamWindow } from '../stream';
 
 /** How long a client waits for connect plus handshake by default: 5 s. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -39,6 +40,18 @@ export interface CommonOptions {
   policy?: ClientPolicy;
   /** Pings on connections quiet for `intervalMs` (default 10000); no answer in `timeoutMs` (default 5000) closes them. `false` turns pings off. */
   keepalive?: { intervalMs?: number; timeoutMs?: number } | false;
+  /**
+   * Streams this side serves and calls: `window` is the flow-control window each stream grants its
+   * peer, in messages and bytes (default 32 messages / 1 MiB; docs/streaming.md). A call's
+   * `CallOptions.window` overrides it for what that caller receives.
+   */
+  streams?: StreamOptions;
+}
+
+/** Stream settings of an app or client. */
+export interface StreamOptions {
+  /** The window each stream grants its peer. Default `{ messages: 32, bytes: 1048576 }`. */
+  window?: StreamWindow;
 }
 
 /** Options of createApp. */
@@ -88,7 +101,7 @@ export interface ClientOptions extends CommonOptions {
   tls?: TlsClientOptions;
 }
 
-const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
+const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive', 'streams'] as const;
 const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
@@ -103,6 +116,8 @@ export interface ResolvedCommon {
   connectTimeoutMs: number;
   policy: ClientPolicy;
   keepalive: { intervalMs: number; timeoutMs: number } | false;
+  /** The stream window, validated and filled with defaults. */
+  streamWindow: ResolvedStreamWindow;
 }
 
 /** Default keepalive: a ping after 10 s of quiet, 5 s to answer it. */
@@ -116,6 +131,12 @@ function resolveKeepalive(name: string, value: unknown): { intervalMs: number; t
     intervalMs: k.intervalMs === undefined ? DEFAULT_KEEPALIVE.intervalMs : durationMs(`${name}.intervalMs`, k.intervalMs, DEFAULT_KEEPALIVE.intervalMs),
     timeoutMs: k.timeoutMs === undefined ? DEFAULT_KEEPALIVE.timeoutMs : durationMs(`${name}.timeoutMs`, k.timeoutMs, DEFAULT_KEEPALIVE.timeoutMs),
   };
+}
+
+function resolveStreams(name: string, value: unknown): ResolvedStreamWindow {
+  const s = optionsObject(name, value);
+  rejectUnknownKeys(name, s, ['window']);
+  return resolveStreamWindow(`${name}.window`, s.window);
 }
 
 function resolveCommon(name: string, o: Record<string, unknown>): ResolvedCommon {
@@ -144,6 +165,7 @@ function resolveCommon(name: string, o: Record<string, unknown>): ResolvedCommon
       o.connectTimeoutMs === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : durationMs(`${name}.connectTimeoutMs`, o.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
     policy: checkClientPolicy(o.policy ?? {}, `${name}.policy`),
     keepalive: resolveKeepalive(`${name}.keepalive`, o.keepalive),
+    streamWindow: resolveStreams(`${name}.streams`, o.streams),
   };
 }
 
@@ -162,11 +184,12 @@ export interface ResolvedAppOptions extends ResolvedCommon {
 
 function resolveLimits(name: string, value: unknown): ServerLimits {
   const l = optionsObject(name, value);
-  rejectUnknownKeys(name, l, ['maxConnections', 'maxInFlightPerConnection', 'idleTimeoutMs']);
+  rejectUnknownKeys(name, l, ['maxConnections', 'maxInFlightPerConnection', 'idleTimeoutMs', 'maxStreamsPerConnection']);
   const out: ServerLimits = {};
   if (l.maxConnections !== undefined) out.maxConnections = positiveInt(`${name}.maxConnections`, l.maxConnections);
   if (l.maxInFlightPerConnection !== undefined) out.maxInFlightPerConnection = positiveInt(`${name}.maxInFlightPerConnection`, l.maxInFlightPerConnection);
   if (l.idleTimeoutMs !== undefined) out.idleTimeoutMs = durationMs(`${name}.idleTimeoutMs`, l.idleTimeoutMs);
+  if (l.maxStreamsPerConnection !== undefined) out.maxStreamsPerConnection = positiveInt(`${name}.maxStreamsPerConnection`, l.maxStreamsPerConnection, 100);
   return out;
 }
 

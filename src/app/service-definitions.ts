@@ -102,6 +102,7 @@ export function buildServiceDefinitions(classes: readonly Function[], container:
       // calls at it and advertises it, so a client calling by name learns what a typed proxy reads.
       const timeoutMs = tightest(opts.timeoutMs, getResilienceMetadata(cls, name)?.timeoutMs, getResilienceMetadata(cls)?.timeoutMs);
       if (timeoutMs !== undefined) def.timeoutMs = timeoutMs;
+      if (opts.stream !== undefined) def.stream = opts.stream;
       methods.push(def);
     }
     const def: ServiceDefinition = {

@@ -32,6 +32,11 @@ export interface CallContext {
   peer?: Peer;
   /** Who the caller is, set by an authentication interceptor. */
   principal?: unknown;
+  /**
+   * Set on a streaming call: which side streams. Absent on a unary call. Interceptors see a stream
+   * as one call whose `next()` settles when the stream ends (docs/streaming.md).
+   */
+  readonly stream?: 'server' | 'client' | 'bidi';
 }
 
 /**

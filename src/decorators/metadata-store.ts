@@ -24,6 +24,12 @@ export interface MethodOptions {
   timeoutMs?: number;
   /** Safe to run twice with the same arguments (reads, upserts): clients may then retry it after it was sent. */
   idempotent?: boolean;
+  /**
+   * Makes the method a stream (docs/streaming.md): `'server'` (an `async *` method that yields
+   * messages), `'client'` (its first parameter is the incoming AsyncIterable; it returns one
+   * reply) or `'bidi'` (both). Absent for a unary method.
+   */
+  stream?: 'server' | 'client' | 'bidi';
 }
 
 /** One `@RemoteService` injection point. */

@@ -17,8 +17,8 @@ export function Method(opts?: MethodOptions): MethodDecorator {
     if (opts !== undefined) {
       if (typeof opts !== 'object' || opts === null) throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: options must be an object like { timeoutMs: 500, idempotent: true }.`);
       for (const key of Object.keys(opts)) {
-        if (key !== 'timeoutMs' && key !== 'idempotent') {
-          throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: unknown option '${key}'; use timeoutMs or idempotent.`);
+        if (key !== 'timeoutMs' && key !== 'idempotent' && key !== 'stream') {
+          throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: unknown option '${key}'; use timeoutMs, idempotent or stream.`);
         }
       }
       if (opts.timeoutMs !== undefined) {
@@ -31,7 +31,9 @@ export function Method(opts?: MethodOptions): MethodDecorator {
         if (typeof opts.idempotent !== 'boolean') throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: idempotent must be true or false.`);
         options.idempotent = opts.idempotent;
       }
+      if (opts.stream !== undefined) options.stream = checkStream(where, opts.stream);
     }
+    checkShape(where, descriptor.value as Function, options.stream);
     let own = Reflect.getOwnMetadata(METHODS_KEY, target) as Map<string, MethodOptions> | undefined;
     if (own === undefined) {
       own = new Map();
@@ -39,4 +41,32 @@ export function Method(opts?: MethodOptions): MethodDecorator {
     }
     own.set(propertyKey, Object.freeze(options));
   };
+}
+
+const STREAM_KINDS = ['server', 'client', 'bidi'] as const;
+
+function checkStream(where: string, stream: unknown): 'server' | 'client' | 'bidi' {
+  if (!STREAM_KINDS.includes(stream as 'server')) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: stream must be 'server', 'client' or 'bidi', got ${JSON.stringify(stream)}.`);
+  }
+  return stream as 'server' | 'client' | 'bidi';
+}
+
+/**
+ * Checks what can be checked of a method's shape when it is declared: an `async *` method is a
+ * server or bidi stream, a client stream returns one reply, and client and bidi streams take
+ * their input as the first parameter. A plain method returning an AsyncIterable is allowed for
+ * server and bidi streams; that it really returns one is checked when it is called.
+ */
+function checkShape(where: string, fn: Function, stream: 'server' | 'client' | 'bidi' | undefined): void {
+  const generator = fn.constructor?.name === 'AsyncGeneratorFunction';
+  if (stream === undefined && generator) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: an async generator method streams its results; declare it with @Method({ stream: 'server' }) (or 'bidi').`);
+  }
+  if (stream === 'client' && generator) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: a client stream returns one reply, not a generator; use stream: 'bidi' to stream both ways.`);
+  }
+  if ((stream === 'client' || stream === 'bidi') && fn.length < 1) {
+    throw new RivetConfigError(RivetErrorCode.RIVET_ERR_DECORATOR, `${where}: a ${stream} stream takes its incoming AsyncIterable as the first parameter; add one.`);
+  }
 }

@@ -50,6 +50,14 @@ export const ErrorReason = {
    * sends no reply. Never reaches a client as a reason.
    */
   DROP_CONNECTION: 'DROP_CONNECTION',
+  /** The connection already has the server's maximum of open streams; the stream was not opened. */
+  TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
+  /** A peer sent a stream message it had no credit for (flow control); only that stream fails. */
+  STREAM_OVERRUN: 'STREAM_OVERRUN',
+  /** No message moved on a stream, either way, for its `idleTimeoutMs`. */
+  STREAM_IDLE: 'STREAM_IDLE',
+  /** A streaming method was called on a peer (or through a path) that does not speak streams. */
+  STREAMS_UNSUPPORTED: 'STREAMS_UNSUPPORTED',
 } as const;
 
 /** One of the reasons in {@link ErrorReason}. */

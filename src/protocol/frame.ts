@@ -34,6 +34,16 @@ export const FrameType = {
   PONG: 8,
   /** Server → client: the server is draining; send new calls elsewhere. */
   DRAIN: 9,
+  /**
+   * Streams (docs/PROTOCOL.md §10) take the block from 16, apart from the call frames, and are
+   * sent only to a peer that listed the `streams` feature in its handshake.
+   * Either way: one message of stream `id` (codec-encoded value).
+   */
+  STREAM_DATA: 16,
+  /** Either way: the sender of stream `id` sends no more messages (client: input done; server: the stream completed). */
+  STREAM_END: 17,
+  /** Either way: the receiver of stream `id` grants more credit: u32 messages, u32 bytes. */
+  STREAM_CREDIT: 18,
 } as const;
 
 /** One of {@link FrameType}. */
@@ -41,7 +51,7 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** True when `n` is a frame type this version understands. */
 export function isKnownFrameType(n: number): n is FrameType {
-  return n >= FrameType.HELLO && n <= FrameType.DRAIN;
+  return (n >= FrameType.HELLO && n <= FrameType.DRAIN) || (n >= FrameType.STREAM_DATA && n <= FrameType.STREAM_CREDIT);
 }
 
 /** Flag bits. */
@@ -49,7 +59,12 @@ export const FrameFlags = {
   NONE: 0,
   /** On ERROR: the request never reached a handler, so it may safely be sent elsewhere. */
   NOT_PROCESSED: 1,
+  /** On REQUEST: the call opens a stream (the method's kind is in the HELLO_ACK); only to a peer with the `streams` feature. */
+  STREAM: 2,
 } as const;
+
+/** The payload of a STREAM_CREDIT frame: two u32, messages then bytes. */
+export const STREAM_CREDIT_PAYLOAD_BYTES = 8;
 
 /** Receives decoded frames. `payload` may be a view into a socket chunk: copy it to keep it past the call. */
 export type FrameHandler = (type: number, flags: number, id: number, payload: Buffer) => void;

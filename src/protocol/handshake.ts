@@ -1,5 +1,6 @@
 import type { CodecName } from './codec';
 import { CODEC_NAMES } from './codec';
+import { STREAM_KINDS, STREAMS_FEATURE, type StreamKind } from './stream-frames';
 
 /** The protocol version this build speaks. A server refuses a HELLO that offers none it speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -7,10 +8,19 @@ export const PROTOCOL_VERSION = 1;
 /** The versions this build can speak, newest first. */
 export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
 
+/**
+ * The optional features this build speaks, listed in HELLO and HELLO_ACK. A feature is used on a
+ * connection only when both sides list it, whatever the version: a peer that lists none (an older
+ * build) simply never sees its frames.
+ */
+export const SUPPORTED_FEATURES: readonly string[] = [STREAMS_FEATURE];
+
 /** What a server says about one method, so a client calling by name behaves like a typed proxy. */
 export interface MethodDescriptor {
   idempotent: boolean;
   timeoutMs?: number;
+  /** Set on a streaming method: which side streams. Absent for a unary method. */
+  stream?: StreamKind;
 }
 
 /** What a server says about one service. */
@@ -29,6 +39,8 @@ export interface Hello {
   codecs: CodecName[];
   /** The largest frame payload the client accepts, in bytes. */
   maxFrameBytes: number;
+  /** Optional features the client speaks (`'streams'`); absent means none. */
+  features?: string[];
 }
 
 /** Server → client: the agreement, or why there is none. */
@@ -39,6 +51,8 @@ export type HelloAck =
       /** The largest frame payload the server accepts, in bytes. */
       maxFrameBytes: number;
       services: Record<string, ServiceDescriptor>;
+      /** The features both sides speak: those of the HELLO that the server speaks too. Absent means none. */
+      features?: string[];
     }
   | { error: string };
 
@@ -63,7 +77,31 @@ export function parseHello(payload: Buffer): Hello | string {
   if (!Array.isArray(m.versions) || !m.versions.every((v) => Number.isInteger(v))) return 'HELLO.versions must be an array of integers';
   if (!Array.isArray(m.codecs) || !m.codecs.every((c) => typeof c === 'string')) return 'HELLO.codecs must be an array of strings';
   if (!Number.isInteger(m.maxFrameBytes) || (m.maxFrameBytes as number) <= 0) return 'HELLO.maxFrameBytes must be a positive integer';
-  return { rivet: true, versions: m.versions as number[], codecs: m.codecs as CodecName[], maxFrameBytes: m.maxFrameBytes as number };
+  const hello: Hello = { rivet: true, versions: m.versions as number[], codecs: m.codecs as CodecName[], maxFrameBytes: m.maxFrameBytes as number };
+  // Features are optional and advisory: anything but an array of strings reads as none.
+  const features = readFeatures(m.features);
+  if (features.length > 0) hello.features = features;
+  return hello;
+}
+
+function readFeatures(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((f): f is string => typeof f === 'string') : [];
+}
+
+/** The features both sides speak, given the peer's list: what the server puts in its HELLO_ACK. */
+export function agreeFeatures(offered: readonly string[] | undefined): string[] {
+  return offered === undefined ? [] : SUPPORTED_FEATURES.filter((f) => offered.includes(f));
+}
+
+/** True when a handshake message lists `feature`. */
+export function hasFeature(msg: { features?: readonly string[] }, feature: string): boolean {
+  return msg.features !== undefined && msg.features.includes(feature);
+}
+
+/** The stream kind a method descriptor from a peer declares, or undefined (unary, or a value this build does not know). */
+export function descriptorStreamKind(d: MethodDescriptor | undefined): StreamKind | undefined {
+  const kind = d?.stream;
+  return kind !== undefined && STREAM_KINDS.includes(kind) ? kind : undefined;
 }
 
 /** Parses a HELLO_ACK; a malformed one reads as a refusal. */
@@ -81,7 +119,10 @@ export function parseHelloAck(payload: Buffer): HelloAck {
   if (!CODEC_NAMES.includes(m.codec as CodecName)) return { error: `server chose unknown codec ${String(m.codec)}` };
   if (!Number.isInteger(m.maxFrameBytes) || (m.maxFrameBytes as number) <= 0) return { error: 'handshake reply has no valid maxFrameBytes' };
   const services = typeof m.services === 'object' && m.services !== null ? (m.services as Record<string, ServiceDescriptor>) : {};
-  return { version: PROTOCOL_VERSION, codec: m.codec as CodecName, maxFrameBytes: m.maxFrameBytes as number, services };
+  const features = readFeatures(m.features);
+  const ack: HelloAck = { version: PROTOCOL_VERSION, codec: m.codec as CodecName, maxFrameBytes: m.maxFrameBytes as number, services };
+  if (features.length > 0) ack.features = features;
+  return ack;
 }
 
 /**

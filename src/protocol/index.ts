@@ -7,3 +7,4 @@ export { type Codec, type CodecName, CODEC_NAMES } from './codec';
 export { createCodec, MsgpackCodec, JsonCodec } from './codecs';
 export * from './handshake';
 export * from './messages';
+export * from './stream-frames';

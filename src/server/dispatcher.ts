@@ -1,7 +1,8 @@
 import { type CallContext, composeMiddleware, type Invoker, type Middleware } from '../call';
 import { isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
-import type { ServiceDescriptor } from '../protocol';
+import type { MethodDescriptor, ServiceDescriptor, StreamKind } from '../protocol';
 import type { ServiceDefinition } from './service-definition';
+import { runStreamHandler } from './server-stream';
 
 /** A method ready to run: its chain composed once, at startup. */
 export interface MethodEntry {
@@ -15,6 +16,8 @@ export interface MethodEntry {
   readonly run: (ctx: CallContext) => unknown;
   readonly timeoutMs: number | undefined;
   readonly idempotent: boolean;
+  /** The stream kind of a streaming method; undefined for a unary one. */
+  readonly stream: StreamKind | undefined;
 }
 
 /**
@@ -35,21 +38,17 @@ export class Dispatcher {
       const descriptor: ServiceDescriptor = { methods: {} };
       if (service.version !== undefined) descriptor.version = service.version;
       for (const m of service.methods) {
-        const handler = m.handler;
-        const direct = (ctx: CallContext): unknown => {
-          let result: unknown;
-          try {
-            result = handler(ctx);
-          } catch (err) {
-            throw asProcessed(err);
-          }
-          return isThenable(result) ? Promise.resolve(result).then(undefined, rethrowAsProcessed) : result;
-        };
+        const kind = m.stream;
+        // A stream's innermost stage runs the handler and pumps its messages: it settles when the
+        // stream ends, so every stage around it sees the whole stream as one call.
+        const direct = kind === undefined ? unaryInvoker(m.handler) : streamInvoker(m.handler);
         const stages = [...globalMiddlewares, ...(m.guards ?? []), ...service.middlewares, ...m.middlewares];
         // With no stages the handler is the whole chain: nothing to skip at call time.
         const run = stages.length === 0 ? direct : composeMiddleware(stages, toInvoker(direct));
-        methods.set(m.name, { service: service.name, method: m.name, run, timeoutMs: m.timeoutMs, idempotent: m.idempotent });
-        descriptor.methods[m.name] = m.timeoutMs === undefined ? { idempotent: m.idempotent } : { idempotent: m.idempotent, timeoutMs: m.timeoutMs };
+        methods.set(m.name, { service: service.name, method: m.name, run, timeoutMs: m.timeoutMs, idempotent: m.idempotent, stream: kind });
+        const facts: MethodDescriptor = m.timeoutMs === undefined ? { idempotent: m.idempotent } : { idempotent: m.idempotent, timeoutMs: m.timeoutMs };
+        if (kind !== undefined) facts.stream = kind;
+        descriptor.methods[m.name] = facts;
       }
       this.table.set(service.name, methods);
       this.descriptors[service.name] = descriptor;
@@ -65,6 +64,24 @@ export class Dispatcher {
   get serviceNames(): string[] {
     return [...this.table.keys()];
   }
+}
+
+/** The innermost stage of a unary method: the handler's value as it is, or a promise. */
+function unaryInvoker(handler: (ctx: CallContext) => unknown): (ctx: CallContext) => unknown {
+  return (ctx) => {
+    let result: unknown;
+    try {
+      result = handler(ctx);
+    } catch (err) {
+      throw asProcessed(err);
+    }
+    return isThenable(result) ? Promise.resolve(result).then(undefined, rethrowAsProcessed) : result;
+  };
+}
+
+/** The innermost stage of a streaming method: a promise that settles when the stream ends. */
+function streamInvoker(handler: (ctx: CallContext) => unknown): (ctx: CallContext) => unknown {
+  return (ctx) => runStreamHandler(ctx, handler).then(undefined, rethrowAsProcessed);
 }
 
 /**

@@ -5,3 +5,4 @@ export { Server, DEFAULT_DRAIN_TIMEOUT_MS, type ServerOptions, type ServerLimits
 export type { ServiceDefinition, MethodDefinition } from './service-definition';
 export { Dispatcher, type MethodEntry } from './dispatcher';
 export { HealthState, HEALTH_SERVICE, healthServiceDefinition, type HealthStatus } from './health';
+export { DEFAULT_MAX_STREAMS_PER_CONNECTION } from './server-streams';

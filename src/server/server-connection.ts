@@ -8,6 +8,7 @@ import type { Connection } from '../transport';
 import { IdTable } from '../util';
 import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
 import { ServerCall } from './server-call';
+import { type ServerStreamOptions, ServerStreams, type StreamTableOwner } from './server-streams';
 
 // Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
 // dictionary mode, so each use on the hot path was a getter call and a dictionary lookup
@@ -40,6 +41,8 @@ export interface ServerConnectionOptions {
   maxInFlightPerConnection: number | undefined;
   /** What the HELLO_ACK lists: `{}` with `advertiseMethods: false`; by default the dispatcher's descriptors. */
   advertised?: Record<string, protocol.ServiceDescriptor>;
+  /** Stream window and limits; streams are refused with UNIMPLEMENTED when absent. */
+  streams?: ServerStreamOptions;
   /** Keepalive and idle settings; `isBusy` is added per connection. */
   liveness: { keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number; idleTimeoutMs?: number };
 }
@@ -75,10 +78,12 @@ const timers = new DeadlineTimers();
  * The server's side of one connection: handshake, then requests, cancels and pings, until it
  * closes or the server drains it.
  */
-export class ServerConnection {
+export class ServerConnection implements StreamTableOwner {
   private codec: Codec | null = null;
   private peerMaxFrameBytes = 0;
   private readonly inFlight = new IdTable<InFlight>();
+  /** Open streams; made on the first one, so a connection that never streams pays nothing. */
+  private streams: ServerStreams | null = null;
   private draining = false;
   private refusedTimer: NodeJS.Timeout | undefined = undefined;
   private idleWaiters: Array<() => void> = [];
@@ -101,7 +106,7 @@ export class ServerConnection {
       onFrame: (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
       onClose: (reason) => this.onClose(reason),
     });
-    conn.watchLiveness({ ...opts.liveness, isBusy: () => this.inFlight.size > 0 });
+    conn.watchLiveness({ ...opts.liveness, isBusy: () => !this.isIdle() });
   }
 
   /** True once the handshake agreed a codec: the peer is a Rivet client, which heeds DRAIN. */
@@ -123,7 +128,7 @@ export class ServerConnection {
 
   /** Resolves when no call is in flight (at once if none is). */
   whenIdle(): Promise<void> {
-    if (this.inFlight.size === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -134,9 +139,10 @@ export class ServerConnection {
       this.sendError(call.id, 'UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }, 0);
       this.settle(call);
     }
+    this.streams?.abortAll();
   }
 
-  private onFrame(type: number, _flags: number, id: number, payload: Buffer): void {
+  private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
     if (this.codec === null) {
       // Refused: whatever else the peer sends is ignored, not answered or logged again.
       if (this.refusedTimer !== undefined) return;
@@ -149,7 +155,7 @@ export class ServerConnection {
     }
     switch (type) {
       case FrameType.REQUEST:
-        this.onRequest(id, payload);
+        this.onRequest(id, flags, payload);
         return;
       case FrameType.CANCEL:
         this.onCancel(id);
@@ -158,6 +164,11 @@ export class ServerConnection {
         this.conn.send(encodeFrame(FrameType.PONG, 0, id));
         return;
       case FrameType.PONG:
+        return;
+      case FrameType.STREAM_DATA:
+      case FrameType.STREAM_END:
+      case FrameType.STREAM_CREDIT:
+        this.streams?.onFrame(type, id, payload);
         return;
       default:
         this.log.warn({ frameType: type }, 'closing connection: unexpected frame type');
@@ -180,10 +191,20 @@ export class ServerConnection {
         FrameType.HELLO_ACK,
         0,
         0,
-        encodeHandshake({ version: agreed.version, codec: agreed.codec, maxFrameBytes: this.opts.maxFrameBytes, services: this.opts.advertised ?? this.opts.dispatcher.descriptors }),
+        encodeHandshake(this.helloAck(agreed.version, agreed.codec, hello as protocol.Hello)),
       ),
     );
     if (this.draining) this.conn.send(encodeFrame(FrameType.DRAIN, 0, 0));
+  }
+
+  private helloAck(version: number, codec: CodecName, hello: protocol.Hello): protocol.HelloAck {
+    const ack: protocol.HelloAck = { version, codec, maxFrameBytes: this.opts.maxFrameBytes, services: this.opts.advertised ?? this.opts.dispatcher.descriptors };
+    // Features are listed only when both sides speak them; a client that offers none sees none.
+    if (this.opts.streams !== undefined) {
+      const features = protocol.agreeFeatures(hello.features);
+      if (features.length > 0) ack.features = features;
+    }
+    return ack;
   }
 
   private refuse(why: string): void {
@@ -195,7 +216,7 @@ export class ServerConnection {
     this.refusedTimer.unref();
   }
 
-  private onRequest(id: number, payload: Buffer): void {
+  private onRequest(id: number, flags: number, payload: Buffer): void {
     const codec = this.codec as Codec;
     if (this.draining) {
       this.sendError(id, 'UNAVAILABLE', 'server is draining; send the call elsewhere', { reason: ErrorReason.SERVER_DRAINING }, FrameFlags.NOT_PROCESSED);
@@ -214,6 +235,10 @@ export class ServerConnection {
       this.sendError(id, 'UNIMPLEMENTED', `${req.service}.${req.method} is not a remotely callable method`, { reason: ErrorReason.UNKNOWN_METHOD }, 0);
       return;
     }
+    if (entry.stream !== undefined || (flags & FrameFlags.STREAM) !== 0) {
+      this.openStream(id, flags, req, entry);
+      return;
+    }
     const maxInFlight = this.opts.maxInFlightPerConnection;
     if (maxInFlight !== undefined && this.inFlight.size >= maxInFlight) {
       this.sendError(
@@ -229,7 +254,7 @@ export class ServerConnection {
       this.sendError(id, 'INVALID_ARGUMENT', 'request id 0 is reserved for connection-level frames', { reason: ErrorReason.BAD_REQUEST }, 0);
       return;
     }
-    if (this.inFlight.has(id)) {
+    if (this.inFlight.has(id) || (this.streams !== null && this.streams.has(id))) {
       this.sendError(id, 'INVALID_ARGUMENT', `request id ${id} is already in flight`, { reason: ErrorReason.BAD_REQUEST }, 0);
       return;
     }
@@ -271,59 +296,73 @@ export class ServerConnection {
 
   private onResult(call: InFlight, value: unknown): void {
     if (call.done) return;
+    this.sendResult(call.id, call.entry.service, call.entry.method, value);
+    this.settle(call);
+  }
+
+  /** @internal Sends a handler's value as a RESPONSE, or the ERROR that replaces it. */
+  sendResult(id: number, service: string, method: string, value: unknown): void {
     const codec = this.codec as Codec;
     let frame: Buffer; // the payload behind room for the header
     try {
       frame = codec.encodeFramed(value);
     } catch (err) {
-      this.log.warn({ method: `${call.entry.service}.${call.entry.method}`, err: (err as Error).message }, 'reply could not be encoded');
-      this.sendError(call.id, 'INTERNAL', `reply could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, 0);
-      this.settle(call);
+      this.log.warn({ method: `${service}.${method}`, err: (err as Error).message }, 'reply could not be encoded');
+      this.sendError(id, 'INTERNAL', `reply could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, 0);
       return;
     }
     const payloadBytes = frame.length - FRAME_HEADER_BYTES;
     if (payloadBytes > this.peerMaxFrameBytes) {
       this.sendError(
-        call.id,
+        id,
         'RESOURCE_EXHAUSTED',
         `reply of ${payloadBytes} bytes exceeds the client's limit of ${this.peerMaxFrameBytes}`,
         { reason: ErrorReason.FRAME_TOO_LARGE },
         0,
       );
     } else {
-      this.conn.send(finishFrame(frame, FrameType.RESPONSE, 0, call.id));
+      this.conn.send(finishFrame(frame, FrameType.RESPONSE, 0, id));
     }
-    this.settle(call);
   }
 
   private onFailure(call: InFlight, err: unknown): void {
     if (call.done) return;
+    // Settled first: a connection that fault injection drops must not find the call in flight.
+    this.settle(call);
+    this.sendFailure(call.id, call.entry.service, call.entry.method, err);
+  }
+
+  /** @internal Sends what a handler's chain threw: an RpcError as it is, anything else as UNKNOWN. */
+  sendFailure(id: number, service: string, method: string, err: unknown): void {
     if (reasonOf(err) === ErrorReason.DROP_CONNECTION) {
       // Fault injection ('rivet-rpc/testing'): the connection dies under the call, with no reply.
-      this.settle(call);
       this.conn.destroy('connection dropped by fault injection');
       return;
     }
     if (isRpcError(err)) {
       // A limit that refused the call before the handler ran says so; the client may send it elsewhere.
-      this.sendError(call.id, err.code, err.message, err.details, err.notProcessed ? FrameFlags.NOT_PROCESSED : 0);
+      this.sendError(id, err.code, err.message, err.details, err.notProcessed ? FrameFlags.NOT_PROCESSED : 0);
     } else {
       const message = err instanceof Error ? err.message : String(err);
-      if (this.log.isLevelEnabled('debug')) this.log.debug({ method: `${call.entry.service}.${call.entry.method}`, err }, 'handler threw');
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ method: `${service}.${method}`, err }, 'handler threw');
       const details = this.opts.exposeErrorStack && err instanceof Error ? { stack: err.stack } : undefined;
-      this.sendError(call.id, 'UNKNOWN', message, details, 0);
+      this.sendError(id, 'UNKNOWN', message, details, 0);
     }
-    this.settle(call);
   }
 
   private onCancel(id: number): void {
     const call = this.inFlight.get(id);
-    if (call === undefined || call.done) return;
+    if (call === undefined) {
+      this.streams?.cancel(id);
+      return;
+    }
+    if (call.done) return;
     call.controller.abort(new RpcError('CANCELLED', 'cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }));
     this.settle(call);
   }
 
-  private sendError(id: number, code: RpcCode, message: string, details: unknown, flags: number): void {
+  /** @internal Sends an ERROR frame, trimmed to the client's frame limit. */
+  sendError(id: number, code: RpcCode, message: string, details: unknown, flags: number): void {
     const codec = this.codec as Codec;
     let frame = encodeErrorFramed(codec, code, message, details); // the payload behind room for the header
     const payloadBytes = frame.length - FRAME_HEADER_BYTES;
@@ -341,11 +380,34 @@ export class ServerConnection {
     call.done = true;
     timers.disarm(call);
     this.inFlight.delete(call.id);
-    if (this.inFlight.size === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
+    if (this.idleWaiters.length > 0) this.streamClosed();
+  }
+
+  /** @internal A call or stream ended: wakes those waiting for the connection to be idle. */
+  streamClosed(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** @internal True while a unary call holds `id`. */
+  isUnaryInFlight(id: number): boolean {
+    return this.inFlight.has(id);
+  }
+
+  private isIdle(): boolean {
+    return this.inFlight.size === 0 && (this.streams === null || this.streams.size === 0);
+  }
+
+  private openStream(id: number, flags: number, req: protocol.RequestMessage, entry: MethodEntry): void {
+    const opts = this.opts.streams;
+    if (opts === undefined) {
+      this.sendError(id, 'UNIMPLEMENTED', `${entry.service}.${entry.method}: this server does not serve streams`, { reason: ErrorReason.STREAMS_UNSUPPORTED }, 0);
+      return;
     }
+    this.streams ??= new ServerStreams(this, this.codec as Codec, this.peerMaxFrameBytes, this.peer, opts);
+    this.streams.open(id, flags, req, entry);
   }
 
   private onClose(reason: string | undefined): void {
@@ -357,6 +419,7 @@ export class ServerConnection {
       call.controller.abort(new RpcError('CANCELLED', 'the client connection closed', { reason: ErrorReason.CONNECTION_LOST }));
       this.settle(call);
     }
+    this.streams?.closeAll();
     this.onClosed(this);
     this.resolveClosed();
   }

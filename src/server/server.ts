@@ -5,6 +5,8 @@ import type { CodecName } from '../protocol';
 import type { Connection, Listener, Transport } from '../transport';
 import { Dispatcher } from './dispatcher';
 import { ServerConnection } from './server-connection';
+import { DEFAULT_MAX_STREAMS_PER_CONNECTION } from './server-streams';
+import { DEFAULT_STREAM_WINDOW, type ResolvedStreamWindow } from '../stream';
 import type { ServiceDefinition } from './service-definition';
 
 /** Default time `close()` lets in-flight calls finish: 10 seconds. */
@@ -30,6 +32,8 @@ export interface ServerOptions {
   keepalive: { intervalMs: number; timeoutMs: number } | false;
   /** List services and method facts in the HELLO_ACK. Default true; false lists none. */
   advertiseMethods?: boolean;
+  /** The flow-control window granted to each stream's input. Default 32 messages / 1 MiB. */
+  streamWindow?: ResolvedStreamWindow;
 }
 
 /** Limits a server enforces per process and per connection. */
@@ -40,6 +44,8 @@ export interface ServerLimits {
   maxInFlightPerConnection?: number;
   /** A connection with no call in flight and nothing received for this long is closed. */
   idleTimeoutMs?: number;
+  /** Open streams on one connection beyond this are answered RESOURCE_EXHAUSTED, not opened. Default 100. */
+  maxStreamsPerConnection?: number;
 }
 
 /**
@@ -64,6 +70,10 @@ export class Server {
       logger: opts.logger,
       maxInFlightPerConnection: opts.limits.maxInFlightPerConnection,
       advertised: opts.advertiseMethods === false ? {} : this.dispatcher.descriptors,
+      streams: {
+        window: opts.streamWindow ?? DEFAULT_STREAM_WINDOW,
+        maxStreamsPerConnection: opts.limits.maxStreamsPerConnection ?? DEFAULT_MAX_STREAMS_PER_CONNECTION,
+      },
       liveness: {
         keepaliveIntervalMs: opts.keepalive === false ? undefined : opts.keepalive.intervalMs,
         keepaliveTimeoutMs: opts.keepalive === false ? undefined : opts.keepalive.timeoutMs,

@@ -1,4 +1,5 @@
 import type { CallContext, Middleware } from '../call';
+import type { StreamKind } from '../protocol';
 
 /** One remotely callable method, as the server needs it (no decorators, no container). */
 export interface MethodDefinition {
@@ -13,6 +14,11 @@ export interface MethodDefinition {
   middlewares: readonly Middleware[];
   /** Limits (rate limit, bulkhead) that run right inside the global stages, before any class stage. */
   guards?: readonly Middleware[];
+  /**
+   * Set on a streaming method. `server` and `bidi` handlers return an async iterable of messages;
+   * `client` and `bidi` handlers get the incoming AsyncIterable as their first argument.
+   */
+  stream?: StreamKind;
 }
 
 /** One service: a name, its methods, and class-level stages. */

@@ -103,6 +103,16 @@ export class RawSocket {
     return ack;
   }
 
+  /** Sends a valid msgpack HELLO with `overrides` (features, say) and waits for the agreement; rejects on a refusal. */
+  async handshakeWith(overrides: Partial<Hello>): Promise<Exclude<HelloAck, { error: string }>> {
+    this.sendHello(overrides);
+    const frame = await this.nextFrame();
+    if (frame.type !== FrameType.HELLO_ACK) throw new Error(`expected HELLO_ACK, got frame type ${frame.type}`);
+    const ack = parseHelloAck(frame.payload);
+    if ('error' in ack) throw new Error(`handshake refused: ${ack.error}`);
+    return ack;
+  }
+
   /** The next frame not yet taken; rejects when the socket closes first or after `timeoutMs`. */
   async nextFrame(timeoutMs = DEFAULT_WAIT_MS): Promise<RawFrame> {
     await this.until(() => this.frames.length > 0 || this.isClosed, timeoutMs, 'a frame');

@@ -90,7 +90,7 @@ describe('@Method', () => {
       return Bad;
     });
     expect(err.code).toBe('RIVET_ERR_DECORATOR');
-    expect(err.message).toBe("RIVET_ERR_DECORATOR: @Method on Bad.run: unknown option 'retries'; use timeoutMs or idempotent.");
+    expect(err.message).toBe("RIVET_ERR_DECORATOR: @Method on Bad.run: unknown option 'retries'; use timeoutMs, idempotent or stream.");
   });
 
   it.each([0, -5, 2_147_483_648, NaN])('rejects timeoutMs %p', (timeoutMs) => {
