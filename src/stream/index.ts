@@ -8,3 +8,5 @@ export { StreamReceiver, type ReceiverHooks } from './stream-receiver';
 export { TurnBudget, DEFAULT_STREAM_FRAMES_PER_TURN } from './turn-budget';
 export { pump, type PumpSink } from './pump';
 export { toAsyncIterator, isAsyncIterable } from './iterables';
+export { ClientStreamState, ClientStreamAttempt, type StreamCallControl, type StreamWire } from './client-stream';
+export { type RemoteStream, RemoteStreamHandle } from './remote-stream';

@@ -31,9 +31,17 @@ export class StreamReceiver<T = unknown> implements AsyncIterableIterator<T> {
   private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (err: unknown) => void } | null = null;
 
   constructor(
-    private readonly window: ReceiveWindow,
+    private window: ReceiveWindow,
     private readonly hooks: ReceiverHooks,
   ) {}
+
+  /**
+   * Starts counting against a fresh window: a retried stream's new attempt. Only before any
+   * message arrived (a stream is never retried after one did).
+   */
+  resetWindow(window: ReceiveWindow): void {
+    this.window = window;
+  }
 
   /** True once the consumer stopped or saw the end or the error. */
   get finished(): boolean {
