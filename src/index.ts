@@ -49,3 +49,8 @@ export {
 export { DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './protocol';
 export type { Codec, CodecName } from './protocol';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './server';
+export { DEFAULT_MAX_STREAMS_PER_CONNECTION } from './server';
+export { DEFAULT_STREAM_WINDOW, DEFAULT_STREAM_WINDOW_MESSAGES, DEFAULT_STREAM_WINDOW_BYTES } from './stream';
+export type { RemoteStream, StreamWindow } from './stream';
+export type { StreamKind } from './protocol';
+export type { StreamOptions } from './app';

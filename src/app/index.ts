@@ -5,5 +5,6 @@ export { createApp, App, type CloseOptions } from './create-app';
 export { createClient } from './create-client';
 export { defaultRegistry } from './default-registry';
 export { type AppOptions, type ClientOptions, type CommonOptions, DEFAULT_CONNECT_TIMEOUT_MS } from './options';
+export type { StreamOptions } from './options';
 export type { LoggerInput } from './logger';
 export type { AppInternals } from './create-app';
