@@ -14,6 +14,16 @@ async function connect(addresses, options) {
   const bench = client.proxy('Bench');
   return {
     call: (kind) => (kind === 'echo' ? bench.echo(ECHO_BUFFER) : bench.multiply(MUL_A, MUL_B)),
+    // W9: the call's deadline (timeoutMs) travels with the request.
+    work: (method, id, deadline, timeoutMs) => client.invoke('Bench', method, [id, deadline], { timeoutMs }),
+    // W7/W8: a server stream by name, consumed with for await (Rivet's streaming API).
+    consume: async (count) => {
+      if (typeof client.stream !== 'function') throw new Error('not supported: this Rivet build has no client.stream (server streaming)');
+      let received = 0;
+      // eslint-disable-next-line no-unused-vars
+      for await (const m of client.stream('Bench', 'watch', [count])) received++;
+      return received;
+    },
     close: () => client.close(),
   };
 }

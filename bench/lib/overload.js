@@ -1,0 +1,200 @@
+'use strict';
+// W9, overload: one job per system. Starts the server and two client
+// processes, measures the system's capacity C with a closed loop, then drives
+// open-loop Poisson load at multiples of C (lib/open-loop.js) and a step
+// 1x -> 4x -> 1x. Between points the server must fall quiet (a collapsed
+// system works off its backlog of dead calls first), so points do not leak
+// into each other. The analysis joins both clients' per-call records with the
+// server's ledger of handler CPU (lib/work.js).
+const path = require('node:path');
+const { Child } = require('./proc');
+const { percentile } = require('./stats');
+const { OUTCOME } = require('./open-loop');
+
+const SYSTEMS_DIR = path.join(__dirname, '..', 'systems');
+const CLIENT_HOST = path.join(__dirname, 'client-host.js');
+const START_TIMEOUT_MS = 30_000;
+const CLIENTS = 2;
+const QUIET_IDLE_MS = 200;
+const QUIET_MAX_MS = 10_000;
+const START_DELAY_MS = 150; // both clients start on the same wall-clock instant
+const ROLL_WINDOW_MS = 250;
+const ROLL_STEP_MS = 50;
+const MB = 1024 * 1024;
+
+function sortedOf(values) {
+  const a = Float64Array.from(values);
+  a.sort();
+  return a;
+}
+
+/** Rolling p99 over arrivals (failures count as infinitely slow): when does it return to the baseline? */
+function recovery(calls, phases) {
+  const p1 = phases[0].ms;
+  const tDown = phases[0].ms + phases[1].ms;
+  const total = tDown + phases[2].ms;
+  const latOf = (c) => (c.outcome === OUTCOME.ok ? c.lat : Infinity);
+  const p99Of = (from, to) => {
+    const xs = calls.filter((c) => c.sched >= from && c.sched < to).map(latOf);
+    return xs.length ? percentile(sortedOf(xs), xs.length, 99) : NaN;
+  };
+  const baseline = p99Of(0, p1);
+  if (!Number.isFinite(baseline)) return { baseline, recoveryMs: NaN, note: 'no 1x baseline (over 1% of calls failed at 1x)' };
+  const threshold = Math.max(baseline * 1.25, baseline + 2);
+  let since = null;
+  for (let s = tDown; s + ROLL_WINDOW_MS <= total; s += ROLL_STEP_MS) {
+    const p = p99Of(s, s + ROLL_WINDOW_MS);
+    if (Number.isFinite(p) && p <= threshold) {
+      if (since === null) since = s;
+    } else since = null;
+  }
+  return { baseline, threshold, recoveryMs: since === null ? NaN : since - tDown, windowMs: phases[2].ms };
+}
+
+/** One load point: both clients' records and the server's ledger -> the row's numbers. */
+function analyze({ parts, ledger, capacity, phases, timeoutMs }) {
+  const calls = [];
+  let sent = 0;
+  let expected = 0;
+  let sendSpanMs = 0;
+  let overCap = 0;
+  const firstErrors = {};
+  for (const p of parts) {
+    for (let i = 0; i < p.sent; i++) calls.push({ sched: p.sched[i], lat: p.lat[i], lag: p.lag[i], outcome: p.outcome[i] });
+    sent += p.sent;
+    expected += p.expected;
+    overCap += p.overCap;
+    sendSpanMs = Math.max(sendSpanMs, p.sendSpanMs);
+    for (const [k, v] of Object.entries(p.firstErrors)) firstErrors[k] = firstErrors[k] || v;
+  }
+  const totalMs = phases.reduce((s, p) => s + p.ms, 0);
+  const by = (o) => calls.filter((c) => c.outcome === o);
+  const ok = by(OUTCOME.ok);
+  const okLat = sortedOf(ok.map((c) => c.lat));
+  const rejected = by(OUTCOME.rejected);
+  const rejectLat = sortedOf(rejected.map((c) => c.lat - c.lag));
+  const lags = sortedOf(calls.map((c) => c.lag));
+  const out = {
+    capacity,
+    offeredPerSec: phases.reduce((s, p) => s + p.rate * p.ms, 0) / totalMs,
+    expected,
+    sent,
+    sentPerSec: sent / (sendSpanMs / 1000),
+    goodput: ok.length / (totalMs / 1000),
+    p50: percentile(okLat, okLat.length, 50),
+    p99: percentile(okLat, okLat.length, 99),
+    p999: percentile(okLat, okLat.length, 99.9),
+    ok: ok.length,
+    late: by(OUTCOME.late).length,
+    timeouts: by(OUTCOME.timeout).length,
+    rejected: rejected.length,
+    rejectP50: percentile(rejectLat, rejectLat.length, 50),
+    lost: by(OUTCOME.lost).length,
+    lagP99: percentile(lags, lags.length, 99),
+    overCap,
+    wastedFraction: ledger.totalCpuMs > 0 ? ledger.wastedCpuMs / ledger.totalCpuMs : 0,
+    handlerRuns: ledger.runs,
+    lateAtServer: ledger.lateAtServer,
+    rssPeakMb: ledger.rssPeak / MB,
+    quietWaitMs: ledger.quietWaitMs,
+    quiet: ledger.quiet,
+    firstErrors,
+    timeoutMs,
+  };
+  out.fractionOfC = out.goodput / capacity;
+  if (phases.length === 3) {
+    Object.assign(out, recovery(calls, phases));
+    const p2From = phases[0].ms;
+    const p2To = p2From + phases[1].ms;
+    out.goodputAtPeak = calls.filter((c) => c.outcome === OUTCOME.ok && c.sched >= p2From && c.sched < p2To).length / (phases[1].ms / 1000);
+  }
+  return out;
+}
+
+/**
+ * Runs W9 against one system configuration.
+ * @returns {Promise<Array<{variant: string, point: object, result: object}>>}
+ */
+async function runOverloadJob(job, w, log) {
+  const children = [];
+  const rows = [];
+  const budget = w.budgetMs;
+  let expired = false;
+  const killer = setTimeout(() => {
+    expired = true;
+    for (const c of children) c.kill();
+  }, budget);
+  const fail = (message) => {
+    for (const v of w.variants) for (const point of v.points) if (!rows.some((r) => r.variant === v.method && r.point === point)) rows.push({ variant: v.method, point, result: { error: message } });
+  };
+  try {
+    const server = new Child(path.join(SYSTEMS_DIR, job.system, 'server.js'), job.serverOptions || {});
+    children.push(server);
+    const ready = await server.waitFor(['ready', 'fatal'], START_TIMEOUT_MS, `${job.system} server start`);
+    if (ready.type === 'fatal') throw new Error(ready.message);
+    const note = [job.note, ready.note].filter(Boolean).join('; ');
+    const clients = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      const c = new Child(CLIENT_HOST, { system: job.system, addresses: [`127.0.0.1:${ready.port}`], clientOptions: job.clientOptions || {} });
+      children.push(c);
+      clients.push(c);
+    }
+    await Promise.all(clients.map((c) => c.waitFor('ready', START_TIMEOUT_MS, `${job.system} client start`)));
+    const methods = w.variants.map((v) => v.method);
+    const opened = await Promise.all(
+      clients.map((c, i) => c.request({ type: 'ol-connect', conns: w.connections / CLIENTS, clientIndex: i, methods }, START_TIMEOUT_MS)),
+    );
+    const connections = opened.reduce((s, o) => s + o.connections, 0);
+    const settle = async () => {
+      const q = await server.request({ type: 'ledger-quiet', idleMs: QUIET_IDLE_MS, maxMs: QUIET_MAX_MS }, QUIET_MAX_MS + 5000);
+      return q;
+    };
+
+    for (const v of w.variants) {
+      // Capacity: closed loop, one call in flight per connection, generous deadline.
+      const startAt = Date.now() + START_DELAY_MS;
+      const cal = await Promise.all(
+        clients.map((c, i) =>
+          c.request({ type: 'ol-closed', method: v.method, startAt, warmupMs: w.calibration.warmupMs, durationMs: w.calibration.durationMs, timeoutMs: 5000, clientIndex: i }, w.calibration.warmupMs + w.calibration.durationMs + 15_000),
+        ),
+      );
+      const capacity = cal.reduce((s, r) => s + r.ok, 0) / (w.calibration.durationMs / 1000);
+      if (!(capacity > 0)) throw new Error(`capacity measurement completed no call${cal[0].firstError ? `: ${cal[0].firstError}` : ''}`);
+      log(`  W9 ${job.key} ${v.method}: capacity C = ${Math.round(capacity)} calls/s`);
+      await settle();
+
+      for (const point of v.points) {
+        const phases = point.phases.map((ph) => ({ rate: ph.factor * capacity, ms: ph.ms }));
+        await server.request({ type: 'ledger-reset' });
+        const at = Date.now() + START_DELAY_MS;
+        const totalMs = phases.reduce((s, p) => s + p.ms, 0);
+        const parts = await Promise.all(
+          clients.map((c, i) =>
+            c.request(
+              { type: 'ol-run', method: v.method, startAt: at, phases: phases.map((p) => ({ rate: p.rate / CLIENTS, ms: p.ms })), timeoutMs: w.timeoutMs, clientIndex: i, seed: 0x5eed + 7919 * i + 104729 * rows.length },
+              totalMs + w.timeoutMs + 20_000,
+            ),
+          ),
+        );
+        const q = await settle();
+        const notOk = parts.flatMap((p) => p.notOk);
+        const ledger = await server.request({ type: 'ledger-waste', ids: notOk }, 20_000);
+        ledger.quietWaitMs = q.waitedMs;
+        ledger.quiet = q.quiet;
+        const result = analyze({ parts, ledger, capacity, phases, timeoutMs: w.timeoutMs });
+        result.connections = connections;
+        result.systemNote = note || undefined;
+        rows.push({ variant: v.method, point, result });
+        log(`  W9 ${job.key} ${v.method} ${point.label}: goodput ${Math.round(result.goodput)}/s (${result.fractionOfC.toFixed(2)} C), sent ${Math.round(result.sentPerSec)}/${Math.round(result.offeredPerSec)}/s, p99 ${result.p99 ? result.p99.toFixed(1) : '-'} ms, rejected ${result.rejected}, timeouts ${result.timeouts}, wasted ${(100 * result.wastedFraction).toFixed(1)}%`);
+      }
+    }
+  } catch (err) {
+    fail(expired ? `hard timeout after ${budget} ms` : err.message);
+  } finally {
+    clearTimeout(killer);
+    await Promise.all(children.map((c) => c.stop()));
+  }
+  return rows;
+}
+
+module.exports = { runOverloadJob, analyze, recovery };
