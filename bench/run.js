@@ -94,10 +94,11 @@ async function main() {
   for (const job of plan.once) await run(job, 'once');
 
   const overloadRows = [];
+  const capacities = new Map(); // a tuned row reuses its framework's plain-row C
   for (const job of plan.overload) {
     const t = Date.now();
     log(`W9 ${job.label} ...`);
-    const rows = await runOverloadJob(job, plan.workloads.W9, log);
+    const rows = await runOverloadJob(job, plan.workloads.W9, log, capacities);
     const failed = rows.find((r) => r.result.error);
     log(`W9 ${job.label}: ${failed ? `error: ${failed.result.error.split('\n')[0].slice(0, 100)}` : `${rows.length} points`} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
     for (const r of rows) overloadRows.push({ ...r, label: job.label, key: job.key });

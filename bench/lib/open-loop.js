@@ -20,8 +20,13 @@ let seq = 0; // call ids are unique per process for its lifetime: id = 2 * seq +
 
 /** xorshift32: reproducible arrivals per client and point. */
 function rng(seed) {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
+  // Scramble the seed (murmur3's finaliser) and drop the first outputs: a small
+  // seed would otherwise start xorshift with tiny values, i.e. long gaps.
+  let x = seed >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  x = (x ^ (x >>> 16)) >>> 0 || 0x9e3779b9;
+  const next = () => {
     x ^= x << 13;
     x >>>= 0;
     x ^= x >>> 17;
@@ -29,6 +34,8 @@ function rng(seed) {
     x >>>= 0;
     return (x + 0.5) / 4294967296;
   };
+  for (let i = 0; i < 32; i++) next();
+  return next;
 }
 
 async function connectAll(msg, adapter, options) {
@@ -64,7 +71,7 @@ async function closeAll() {
 const waitUntil = (perfTime) => new Promise((r) => setTimeout(r, Math.max(0, perfTime - performance.now())));
 const perfAt = (epochMs) => performance.now() + (epochMs - Date.now());
 
-/** Closed loop, one call in flight per connection: the capacity measurement. */
+/** Closed loop, `inFlight` calls spread over the connections: the capacity measurement. */
 async function closedLoop(msg) {
   const start = perfAt(msg.startAt);
   await waitUntil(start);
@@ -105,7 +112,8 @@ async function closedLoop(msg) {
       },
     );
   };
-  for (const c of conns) issue(c);
+  // A fixed number in flight whatever the connection count (Moleculer has one per process).
+  for (let i = 0; i < msg.inFlight; i++) issue(conns[i % conns.length]);
   await new Promise((resolve) => {
     const t = setTimeout(resolve, close - performance.now() + msg.timeoutMs + DRAIN_EXTRA_MS);
     onIdle = () => (clearTimeout(t), resolve());

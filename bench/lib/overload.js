@@ -16,7 +16,7 @@ const CLIENT_HOST = path.join(__dirname, 'client-host.js');
 const START_TIMEOUT_MS = 30_000;
 const CLIENTS = 2;
 const QUIET_IDLE_MS = 200;
-const QUIET_MAX_MS = 10_000;
+const QUIET_MAX_MS = 6_000;
 const START_DELAY_MS = 150; // both clients start on the same wall-clock instant
 const ROLL_WINDOW_MS = 250;
 const ROLL_STEP_MS = 50;
@@ -28,27 +28,37 @@ function sortedOf(values) {
   return a;
 }
 
-/** Rolling p99 over arrivals (failures count as infinitely slow): when does it return to the baseline? */
+/**
+ * Recovery after the step down: the first moment from which every rolling
+ * window (by arrival time) is back to the first 1x phase, i.e. its p99 of
+ * successes is within 1.25x (or +2 ms) of that phase's and its share of failed
+ * calls is at most twice that phase's (or 2%).
+ */
 function recovery(calls, phases) {
   const p1 = phases[0].ms;
   const tDown = phases[0].ms + phases[1].ms;
   const total = tDown + phases[2].ms;
-  const latOf = (c) => (c.outcome === OUTCOME.ok ? c.lat : Infinity);
-  const p99Of = (from, to) => {
-    const xs = calls.filter((c) => c.sched >= from && c.sched < to).map(latOf);
-    return xs.length ? percentile(sortedOf(xs), xs.length, 99) : NaN;
+  const windowOf = (from, to) => {
+    const xs = calls.filter((c) => c.sched >= from && c.sched < to);
+    const okLat = xs.filter((c) => c.outcome === OUTCOME.ok).map((c) => c.lat);
+    return {
+      n: xs.length,
+      p99: okLat.length ? percentile(sortedOf(okLat), okLat.length, 99) : Infinity,
+      failed: xs.length ? (xs.length - okLat.length) / xs.length : 0,
+    };
   };
-  const baseline = p99Of(0, p1);
-  if (!Number.isFinite(baseline)) return { baseline, recoveryMs: NaN, note: 'no 1x baseline (over 1% of calls failed at 1x)' };
-  const threshold = Math.max(baseline * 1.25, baseline + 2);
+  const base = windowOf(0, p1);
+  if (!Number.isFinite(base.p99)) return { baseline: NaN, recoveryMs: NaN, note: 'no success in the first 1x phase' };
+  const threshold = Math.max(base.p99 * 1.25, base.p99 + 2);
+  const maxFailed = Math.max(2 * base.failed, 0.02);
   let since = null;
   for (let s = tDown; s + ROLL_WINDOW_MS <= total; s += ROLL_STEP_MS) {
-    const p = p99Of(s, s + ROLL_WINDOW_MS);
-    if (Number.isFinite(p) && p <= threshold) {
+    const win = windowOf(s, s + ROLL_WINDOW_MS);
+    if (win.n > 0 && win.p99 <= threshold && win.failed <= maxFailed) {
       if (since === null) since = s;
     } else since = null;
   }
-  return { baseline, threshold, recoveryMs: since === null ? NaN : since - tDown, windowMs: phases[2].ms };
+  return { baseline: base.p99, baselineFailed: base.failed, threshold, recoveryMs: since === null ? NaN : since - tDown, windowMs: phases[2].ms };
 }
 
 /** One load point: both clients' records and the server's ledger -> the row's numbers. */
@@ -91,6 +101,8 @@ function analyze({ parts, ledger, capacity, phases, timeoutMs }) {
     rejectP50: percentile(rejectLat, rejectLat.length, 50),
     lost: by(OUTCOME.lost).length,
     lagP99: percentile(lags, lags.length, 99),
+    // The generator sends every arrival, late if it must: behind means it needed longer than the point to do so.
+    behind: sendSpanMs > totalMs * 1.03,
     overCap,
     wastedFraction: ledger.totalCpuMs > 0 ? ledger.wastedCpuMs / ledger.totalCpuMs : 0,
     handlerRuns: ledger.runs,
@@ -115,7 +127,7 @@ function analyze({ parts, ledger, capacity, phases, timeoutMs }) {
  * Runs W9 against one system configuration.
  * @returns {Promise<Array<{variant: string, point: object, result: object}>>}
  */
-async function runOverloadJob(job, w, log) {
+async function runOverloadJob(job, w, log, capacities = new Map()) {
   const children = [];
   const rows = [];
   const budget = w.budgetMs;
@@ -141,29 +153,52 @@ async function runOverloadJob(job, w, log) {
     }
     await Promise.all(clients.map((c) => c.waitFor('ready', START_TIMEOUT_MS, `${job.system} client start`)));
     const methods = w.variants.map((v) => v.method);
-    const opened = await Promise.all(
-      clients.map((c, i) => c.request({ type: 'ol-connect', conns: w.connections / CLIENTS, clientIndex: i, methods }, START_TIMEOUT_MS)),
-    );
-    const connections = opened.reduce((s, o) => s + o.connections, 0);
+    // Fresh connections (and fresh client state: breakers, budgets, balancer
+    // statistics) for every point, so no point inherits the last one's damage.
+    let connections = 0;
+    const reconnect = async () => {
+      const opened = await Promise.all(
+        clients.map((c, i) => c.request({ type: 'ol-connect', conns: w.connections / CLIENTS, clientIndex: i, methods }, START_TIMEOUT_MS)),
+      );
+      connections = opened.reduce((s, o) => s + o.connections, 0);
+    };
+    await reconnect();
     const settle = async () => {
       const q = await server.request({ type: 'ledger-quiet', idleMs: QUIET_IDLE_MS, maxMs: QUIET_MAX_MS }, QUIET_MAX_MS + 5000);
       return q;
     };
 
-    for (const v of w.variants) {
-      // Capacity: closed loop, one call in flight per connection, generous deadline.
+    // Capacity: closed loop, 64 calls in flight spread over the connections, generous deadline.
+    const calibrate = async (v) => {
       const startAt = Date.now() + START_DELAY_MS;
       const cal = await Promise.all(
         clients.map((c, i) =>
-          c.request({ type: 'ol-closed', method: v.method, startAt, warmupMs: w.calibration.warmupMs, durationMs: w.calibration.durationMs, timeoutMs: 5000, clientIndex: i }, w.calibration.warmupMs + w.calibration.durationMs + 15_000),
+          c.request({ type: 'ol-closed', method: v.method, startAt, inFlight: w.connections / CLIENTS, warmupMs: w.calibration.warmupMs, durationMs: w.calibration.durationMs, timeoutMs: 5000, clientIndex: i }, w.calibration.warmupMs + w.calibration.durationMs + 15_000),
         ),
       );
       const capacity = cal.reduce((s, r) => s + r.ok, 0) / (w.calibration.durationMs / 1000);
       if (!(capacity > 0)) throw new Error(`capacity measurement completed no call${cal[0].firstError ? `: ${cal[0].firstError}` : ''}`);
       log(`  W9 ${job.key} ${v.method}: capacity C = ${Math.round(capacity)} calls/s`);
+      return capacity;
+    };
+
+    const borrowed = job.capacityFrom && capacities.get(job.capacityFrom);
+    const measured = {};
+    for (const v of w.variants) {
+      let capacity = borrowed && borrowed[v.method];
+      if (capacity) log(`  W9 ${job.key} ${v.method}: capacity C = ${Math.round(capacity)} calls/s, from ${job.capacityFrom}`);
+      else {
+        if (rows.length > 0) await reconnect();
+        capacity = await calibrate(v);
+      }
+      measured[v.method] = capacity;
       await settle();
 
       for (const point of v.points) {
+        if (rows.length > 0 || borrowed) {
+          await reconnect();
+          await settle();
+        }
         const phases = point.phases.map((ph) => ({ rate: ph.factor * capacity, ms: ph.ms }));
         await server.request({ type: 'ledger-reset' });
         const at = Date.now() + START_DELAY_MS;
@@ -183,11 +218,12 @@ async function runOverloadJob(job, w, log) {
         ledger.quiet = q.quiet;
         const result = analyze({ parts, ledger, capacity, phases, timeoutMs: w.timeoutMs });
         result.connections = connections;
-        result.systemNote = note || undefined;
+        result.systemNote = [note, borrowed ? `C measured on the ${job.capacityFrom} row` : null].filter(Boolean).join('; ') || undefined;
         rows.push({ variant: v.method, point, result });
         log(`  W9 ${job.key} ${v.method} ${point.label}: goodput ${Math.round(result.goodput)}/s (${result.fractionOfC.toFixed(2)} C), sent ${Math.round(result.sentPerSec)}/${Math.round(result.offeredPerSec)}/s, p99 ${result.p99 ? result.p99.toFixed(1) : '-'} ms, rejected ${result.rejected}, timeouts ${result.timeouts}, wasted ${(100 * result.wastedFraction).toFixed(1)}%`);
       }
     }
+    capacities.set(job.key, measured);
   } catch (err) {
     fail(expired ? `hard timeout after ${budget} ms` : err.message);
   } finally {

@@ -152,19 +152,21 @@ function overloadCells(rows) {
     const notes = [];
     if ('recoveryMs' in r) {
       notes.push(Number.isFinite(r.recoveryMs) ? `recovered in ${fmt.int(r.recoveryMs)} ms` : r.note || `p99 not back to baseline within ${fmt.int(r.windowMs)} ms`);
-      if (Number.isFinite(r.baseline)) notes.push(`baseline p99 ${ms(r.baseline)} ms`);
+      if (Number.isFinite(r.baseline)) notes.push(`1x baseline p99 ${ms(r.baseline)} ms, ${fmt.fixed(1)(100 * r.baselineFailed)}% failed`);
       notes.push(`goodput at 4x ${fmt.int(r.goodputAtPeak)}/s (${fmt.fixed(2)(r.goodputAtPeak / r.capacity)} C)`);
     }
     if (r.late) notes.push(`${fmt.int(r.late)} late replies`);
     if (r.lost) notes.push(`${fmt.int(r.lost)} never answered`);
-    if (r.sentPerSec < 0.97 * r.offeredPerSec) notes.push('GENERATOR BEHIND');
+    if (r.behind) notes.push('GENERATOR BEHIND');
     if (r.lagP99 > 5) notes.push(`send lag p99 ${ms(r.lagP99)} ms`);
     if (r.overCap) notes.push(`${fmt.int(r.overCap)} arrivals over the record cap`);
     if (!r.quiet) notes.push(`server still busy ${fmt.int(r.quietWaitMs)} ms after the point`);
     else if (r.quietWaitMs > 1000) notes.push(`server busy ${fmt.int(r.quietWaitMs)} ms after the point`);
     if (r.lateAtServer) notes.push(`${fmt.int(r.lateAtServer)} handlers ended past their deadline`);
-    const errs = Object.values(r.firstErrors || {});
-    if (errs.length) notes.push(`e.g. ${errs[0].slice(0, 70)}`);
+    // The first error of each kind, as the client saw it (3 = rejected, 2 = timed out, 4 = never answered).
+    const e = r.firstErrors || {};
+    if (e[3]) notes.push(`rejected e.g. ${e[3].slice(0, 70)}`);
+    if (e[2]) notes.push(`timed out e.g. ${e[2].slice(0, 50)}`);
     if (r.systemNote) notes.push(r.systemNote);
     return [
       handler,
@@ -187,7 +189,7 @@ function overloadCells(rows) {
   });
 }
 
-const OVERLOAD_NOTES = `W9: C is each system's own capacity, measured first with a closed loop (one call in flight per connection, 64 connections); the load points offer multiples of it as open-loop Poisson arrivals from two client processes. goodput counts calls that succeeded within their 100 ms deadline (judged from when each was sent), per second of the point, and "x C" divides it by C. Latencies of successes are measured from each call's scheduled arrival. "rejected" are errors returned before the deadline, with the median time to reject; "timed out" hit the deadline. "wasted" is the handler CPU spent on calls that did not succeed in time over all handler CPU in the point (the server keeps each call's CPU by id; the clients hand over the ids that failed). sent/s is what the generator really sent over the time it took to send it (below offered/s the generator itself fell behind). Peak RSS is the server's, sampled every 25 ms. The step row offers 1x, 4x, 1x; recovery is the time after the step down until a rolling p99 (250 ms windows, failures counted as infinitely slow) stays within 1.25x (or +2 ms) of the first 1x phase's p99.`;
+const OVERLOAD_NOTES = `W9: C is each system's own capacity, measured first with a closed loop (one call in flight per connection, 64 connections); the load points offer multiples of it as open-loop Poisson arrivals from two client processes. goodput counts calls that succeeded within their 100 ms deadline (judged from when each was sent), per second of the point, and "x C" divides it by C. Latencies of successes are measured from each call's scheduled arrival. "rejected" are errors returned before the deadline, with the median time to reject; "timed out" hit the deadline. "wasted" is the handler CPU spent on calls that did not succeed in time over all handler CPU in the point (the server keeps each call's CPU by id; the clients hand over the ids that failed). sent/s is what the generator really sent over the time it took to send it; it differs from offered/s by Poisson noise (about 1/sqrt(calls)), and "GENERATOR BEHIND" marks a point where sending took over 3% longer than the point (the client could not keep up with its own schedule); "send lag" is how late calls left against their scheduled arrival. Peak RSS is the server's, sampled every 25 ms. The step row offers 1x, 4x, 1x; recovery is the time after the step down from which every rolling 250 ms window (by arrival) has a p99 of successes within 1.25x (or +2 ms) of the first 1x phase's and at most twice its share of failed calls (or 2%).`;
 
 function legend(workloads) {
   return Object.values(workloads).map((w) => `${w.id}: ${w.title}`);
