@@ -101,7 +101,9 @@ async function main() {
     const rows = await runOverloadJob(job, plan.workloads.W9, log, capacities);
     const failed = rows.find((r) => r.result.error);
     log(`W9 ${job.label}: ${failed ? `error: ${failed.result.error.split('\n')[0].slice(0, 100)}` : `${rows.length} points`} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
-    for (const r of rows) overloadRows.push({ ...r, label: job.label, key: job.key });
+    // A row that could not get its configuration says so in its name, not only in its notes.
+    const fellBack = rows.some((r) => /not supported by this build/.test(r.result.systemNote || ''));
+    for (const r of rows) overloadRows.push({ ...r, label: fellBack ? `${job.label} [unsupported: ran defaults]` : job.label, key: job.key });
   }
 
   // Display order: by workload, then the order systems appear in the plan.
