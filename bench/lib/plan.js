@@ -16,11 +16,11 @@ const PROFILES = {
     streamWarmup: 50_000,
     manyStreams: 100,
     manyStreamMessages: 10_000,
-    streamTimeoutMs: 60_000,
+    streamTimeoutMs: 90_000,
     overload: {
       calibration: { warmupMs: 400, durationMs: 1200 },
-      pointMs: 1500,
-      step: [1000, 1000, 2000],
+      pointMs: 1250,
+      step: [1000, 1000, 1500],
       factors: [0.8, 1, 2, 4],
       mixedFactors: [1, 4],
     },
@@ -131,7 +131,7 @@ function overloadWorkload(o) {
     ...OVERLOAD,
     calibration: o.calibration,
     variants,
-    // Start-up, then per point: its load, the drain, and up to 6 s for a collapsed server to work off its backlog.
+    // Start-up, then per point: its load, the drain, and up to 5 s for a collapsed server to work off its backlog.
     budgetMs: 60_000 + loadMs + calMs + points * 15_000,
   };
 }
