@@ -11,7 +11,7 @@ const { ensureDeps, buildRivet } = require('./lib/setup');
 const { buildPlan, SYSTEMS } = require('./lib/plan');
 const { runJob } = require('./lib/job');
 const { runOverloadJob } = require('./lib/overload');
-const { machineInfo, aggregate, tableRows, textTable, markdownReport, legend, overloadCells, OVERLOAD_HEADERS } = require('./lib/report');
+const { machineInfo, aggregate, tableRows, textTable, markdownReport, legend, overloadCells, targetLines, OVERLOAD_HEADERS } = require('./lib/report');
 
 const WORKLOAD_IDS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7', 'W8', 'W9'];
 const USAGE = `usage: node bench/run.js [--quick] [--reps=N] [--only=raw,nest,moleculer,grpc,rivet] [--workloads=W1,...,W9] [--no-build] [--no-install]`;
@@ -129,9 +129,11 @@ async function main() {
   const overload = overloadCells(overloadRows);
   if (overload.length) console.log(`\nW9, overload (goodput = successes within the deadline; x C = goodput / the system's own capacity)\n${textTable(overload, OVERLOAD_HEADERS)}\n`);
   console.log(legend(shown).join('\n'));
+  const targets = targetLines({ rows, overloadRows });
+  if (targets.length) console.log(`\nTargets (Rivet rows):\n${targets.map((l) => `  ${l}`).join('\n')}`);
 
   const machine = machineInfo(loadAtStart);
-  const md = markdownReport({ cells, machine, workloads: shown, profile: plan.profile, quick: args.quick, wallSeconds, overload });
+  const md = markdownReport({ cells, machine, workloads: shown, profile: plan.profile, quick: args.quick, wallSeconds, overload, targets });
   // Only a full, unfiltered run may replace the committed RESULTS.md; smoke and
   // partial runs go to the git-ignored .results/ folder.
   const partial = args.quick || args.only || args.workloads || args.reps !== null;

@@ -49,6 +49,8 @@ function recovery(calls, phases) {
   };
   const base = windowOf(0, p1);
   if (!Number.isFinite(base.p99)) return { baseline: NaN, recoveryMs: NaN, note: 'no success in the first 1x phase' };
+  // A 1x phase that already fails calls is no baseline to recover to.
+  if (base.failed > 0.1) return { baseline: base.p99, baselineFailed: base.failed, recoveryMs: NaN, note: `no healthy 1x baseline (${(100 * base.failed).toFixed(0)}% of its calls failed)` };
   const threshold = Math.max(base.p99 * 1.25, base.p99 + 2);
   const maxFailed = Math.max(2 * base.failed, 0.02);
   let since = null;

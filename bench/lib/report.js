@@ -152,7 +152,7 @@ function overloadCells(rows) {
     const notes = [];
     if ('recoveryMs' in r) {
       notes.push(Number.isFinite(r.recoveryMs) ? `recovered in ${fmt.int(r.recoveryMs)} ms` : r.note || `p99 not back to baseline within ${fmt.int(r.windowMs)} ms`);
-      if (Number.isFinite(r.baseline)) notes.push(`1x baseline p99 ${ms(r.baseline)} ms, ${fmt.fixed(1)(100 * r.baselineFailed)}% failed`);
+      if (Number.isFinite(r.baseline) && !r.note) notes.push(`1x baseline p99 ${ms(r.baseline)} ms, ${fmt.fixed(1)(100 * r.baselineFailed)}% failed`);
       notes.push(`goodput at 4x ${fmt.int(r.goodputAtPeak)}/s (${fmt.fixed(2)(r.goodputAtPeak / r.capacity)} C)`);
     }
     if (r.late) notes.push(`${fmt.int(r.late)} late replies`);
@@ -189,13 +189,60 @@ function overloadCells(rows) {
   });
 }
 
+/**
+ * The targets of the streaming and overload issues, checked on the Rivet rows
+ * (defaults) of this run. Returns lines for the terminal and the report.
+ */
+function targetLines({ rows, overloadRows }) {
+  const lines = [];
+  const pct = (x) => `${(100 * x).toFixed(0)}%`;
+  const check = (what, value, ok) => lines.push(`${what}: ${value} -> ${ok === null ? 'n/a' : ok ? 'met' : 'NOT met'}`);
+  const row = (system, id) => rows.find((r) => r.system === system && r.w.id === id && !r.key.includes(':'));
+  const rate = (r) => (r && !r.result.error ? r.result.callsPerSec : NaN);
+  for (const id of ['W7']) {
+    const rv = rate(row('rivet', id));
+    const raw = rate(row('raw', id));
+    const grpc = rate(row('grpc', id));
+    if (!row('rivet', id)) continue;
+    if (!Number.isFinite(rv)) {
+      check(`${id} Rivet`, `no result (${String(row('rivet', id).result.error).slice(0, 80)})`, null);
+      continue;
+    }
+    if (id === 'W7' && Number.isFinite(raw)) check('W7 Rivet >= 0.80x the bound', `${(rv / raw).toFixed(2)}x`, rv / raw >= 0.8);
+    if (id === 'W7' && Number.isFinite(grpc)) check('W7 Rivet >= 5x grpc-js', `${(rv / grpc).toFixed(1)}x`, rv / grpc >= 5);
+  }
+  const w9 = (label) => overloadRows.find((r) => r.key === 'rivet' && r.variant === 'burn' && r.point.label === label && !r.result.error);
+  const at = (label, fn) => {
+    const r = w9(label);
+    return r ? fn(r.result) : null;
+  };
+  if (overloadRows.some((r) => r.key === 'rivet')) {
+    const g2 = at('2x', (r) => r.fractionOfC);
+    if (g2 !== null) check('W9 Rivet goodput >= 95% of C at 2x', pct(g2), g2 >= 0.95);
+    const g4 = at('4x', (r) => r.fractionOfC);
+    if (g4 !== null) check('W9 Rivet goodput >= 90% of C at 4x', pct(g4), g4 >= 0.9);
+    const p4 = at('4x', (r) => r.p99);
+    if (p4 !== null) check('W9 Rivet p99 of successes <= 30 ms at 4x', `${Number.isFinite(p4) ? p4.toFixed(1) : '-'} ms`, p4 <= 30);
+    const wasted = Math.max(...overloadRows.filter((r) => r.key === 'rivet' && r.variant === 'burn' && !r.result.error).map((r) => r.result.wastedFraction));
+    if (Number.isFinite(wasted)) check('W9 Rivet wasted work <= 2% (worst point)', `${(100 * wasted).toFixed(1)}%`, wasted <= 0.02);
+    const rej = at('0.8x', (r) => r.rejected + r.timeouts);
+    if (rej !== null) check('W9 Rivet 0 rejections at 0.8x', `${rej} rejected or timed out`, rej === 0);
+    const rec = at('step 1x>4x>1x', (r) => r.recoveryMs);
+    const step = w9('step 1x>4x>1x');
+    if (step && step.result.note) check('W9 Rivet back to baseline p99 within 1 s after the step', step.result.note, null);
+    else if (rec !== null) check('W9 Rivet back to baseline p99 within 1 s after the step', Number.isFinite(rec) ? `${Math.round(rec)} ms` : 'not recovered', Number.isFinite(rec) && rec <= 1000);
+  }
+  return lines;
+}
+
 const OVERLOAD_NOTES = `W9: C is each system's own capacity, measured first with a closed loop (one call in flight per connection, 64 connections); the load points offer multiples of it as open-loop Poisson arrivals from two client processes. goodput counts calls that succeeded within their 100 ms deadline (judged from when each was sent), per second of the point, and "x C" divides it by C. Latencies of successes are measured from each call's scheduled arrival. "rejected" are errors returned before the deadline, with the median time to reject; "timed out" hit the deadline. "wasted" is the handler CPU spent on calls that did not succeed in time over all handler CPU in the point (the server keeps each call's CPU by id; the clients hand over the ids that failed). sent/s is what the generator really sent over the time it took to send it; it differs from offered/s by Poisson noise (about 1/sqrt(calls)), and "GENERATOR BEHIND" marks a point where sending took over 3% longer than the point (the client could not keep up with its own schedule); "send lag" is how late calls left against their scheduled arrival. Peak RSS is the server's, sampled every 25 ms. The step row offers 1x, 4x, 1x; recovery is the time after the step down from which every rolling 250 ms window (by arrival) has a p99 of successes within 1.25x (or +2 ms) of the first 1x phase's and at most twice its share of failed calls (or 2%).`;
 
 function legend(workloads) {
   return Object.values(workloads).map((w) => `${w.id}: ${w.title}`);
 }
 
-function markdownReport({ cells, machine, workloads, profile, quick, wallSeconds, overload }) {
+function markdownReport({ cells, machine, workloads, profile, quick, wallSeconds, overload, targets }) {
+  const targetSection = targets && targets.length ? `\n## Targets (streaming and overload issues)\n\n${targets.map((l) => `- ${l}`).join('\n')}\n` : '';
   const overloadSection = overload && overload.length
     ? `\n## W9, overload\n\n${markdownTable(overload, OVERLOAD_HEADERS)}\n\n${OVERLOAD_NOTES}\n`
     : '';
@@ -218,7 +265,7 @@ ${legend(workloads).map((l) => `- ${l}`).join('\n')}
 CPU µs/call is process CPU time (user + system) over the measured window divided by the calls completed in it; for W4 the server figure is the sum over the three servers.
 RSS is the server's resident set size in MB at start-up and at the end of the measured window (W4: the largest of the three servers).
 For W7 and W8 "calls/s" is messages/s, CPU is per message, and the notes give peak RSS of both processes during the streams (sampled every 25 ms); the raw bound streams the same messages with the same credit window (32 messages / 1 MiB, credit returned at half the window).
-${overloadSection}`;
+${overloadSection}${targetSection}`;
 }
 
-module.exports = { machineInfo, aggregate, tableRows, textTable, markdownReport, legend, overloadCells, OVERLOAD_HEADERS, OVERLOAD_NOTES };
+module.exports = { machineInfo, aggregate, tableRows, textTable, markdownReport, legend, overloadCells, targetLines, OVERLOAD_HEADERS, OVERLOAD_NOTES };
