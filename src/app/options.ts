@@ -11,6 +11,7 @@ import type { TlsClientOptions, TlsServerOptions } from '../transport';
 import { bool, durationMs, nonEmptyString, nonNegativeInt, oneOf, optionsObject, positiveInt, rejectUnknownKeys, stringRecord } from '../util';
 import type { LoggerInput } from './logger';
 import { checkClientPolicy, type ClientPolicy } from '../client';
+import { checkManifest, type ContractManifest } from '../manifest';
 
 /** How long a client waits for connect plus handshake by default: 5 s. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -59,6 +60,10 @@ export interface AppOptions extends CommonOptions {
   limits?: ServerLimits;
   /** What the registry is told about this app's instances. Default: the bound host and port, weight 1. */
   advertise?: AdvertiseOptions;
+  /** Serve the built-in `rivet.Reflection` service (through the global interceptors). Default true. */
+  reflection?: boolean;
+  /** The app's contract manifest (what `rivet manifest` writes): `rivet.Reflection` adds its parameter names, types and deprecations. */
+  contract?: ContractManifest;
 }
 
 /** What an app registers about itself. */
@@ -84,7 +89,7 @@ export interface ClientOptions extends CommonOptions {
 }
 
 const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
-const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise'] as const;
+const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'reflection', 'contract'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
 /** Common options, validated. */
@@ -152,6 +157,8 @@ export interface ResolvedAppOptions extends ResolvedCommon {
   clientTls: TlsClientOptions | undefined;
   limits: ServerLimits;
   advertise: AdvertiseOptions | undefined;
+  reflection: boolean;
+  contract: ContractManifest | undefined;
 }
 
 function resolveLimits(name: string, value: unknown): ServerLimits {
@@ -203,6 +210,8 @@ export function resolveAppOptions(input: unknown): ResolvedAppOptions {
     clientTls: o.clientTls as TlsClientOptions | undefined,
     limits: resolveLimits('createApp options.limits', o.limits),
     advertise: resolveAdvertise('createApp options.advertise', o.advertise),
+    reflection: o.reflection === undefined ? true : bool('createApp options.reflection', o.reflection),
+    contract: o.contract === undefined ? undefined : checkManifest(o.contract, 'createApp options.contract'),
   };
 }
 
