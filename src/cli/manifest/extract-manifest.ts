@@ -19,8 +19,10 @@ interface DecoratorCall {
  * `timeoutMs` is the tightest of `@Method({ timeoutMs })` and `@Timeout` on the method or the
  * class. Throws CliFailure when two classes claim one service name.
  */
-export function extractManifest(ts: TypeScriptApi, files: readonly string[]): ContractManifest {
-  const program = ts.createProgram([...files], {
+export function extractManifest(ts: TypeScriptApi, files: readonly string[], reuse?: { program?: TS.Program }): ContractManifest {
+  // `reuse` carries a program from one call to the next, so a caller reading many versions of
+  // the same sources (tests, a diff tool) parses what they import once.
+  const program = ts.createProgram({ rootNames: [...files], oldProgram: reuse?.program, options: {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.CommonJS,
     moduleResolution: ts.ModuleResolutionKind.Node10,
@@ -29,7 +31,8 @@ export function extractManifest(ts: TypeScriptApi, files: readonly string[]): Co
     noEmit: true,
     skipLibCheck: true,
     types: [],
-  });
+  } });
+  if (reuse !== undefined) reuse.program = program;
   const checker = program.getTypeChecker();
   const wanted = new Set(files.map((f) => ts.sys.resolvePath(f)));
   const services = new Map<string, { svc: ManifestService; where: string }>();
@@ -52,8 +55,11 @@ export function extractManifest(ts: TypeScriptApi, files: readonly string[]): Co
     return undefined;
   };
 
-  const options = (e: TS.Expression | undefined): Map<string, TS.Expression> => {
+  const options = (input: TS.Expression | undefined): Map<string, TS.Expression> => {
     const out = new Map<string, TS.Expression>();
+    let e = input;
+    // `{ ... } as MethodOptions`, `{ ... } satisfies MethodOptions`, `({ ... })`
+    while (e !== undefined && (ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isParenthesizedExpression(e))) e = e.expression;
     if (e !== undefined && ts.isObjectLiteralExpression(e)) {
       for (const p of e.properties) if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) out.set(p.name.text, p.initializer);
     }
