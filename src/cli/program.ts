@@ -18,12 +18,12 @@ const DEFAULT_BENCH_CALLS = 10_000;
 const DEFAULT_BENCH_CONCURRENCY = 10;
 
 const TARGET_HELP = `
-TARGET is --addr host:port (repeatable; default $RIVET_ADDR) or --etcd http://127.0.0.1:2379 [--prefix /rivet/services].
+TARGET is --addr host:port (repeatable or comma-separated; default $RIVET_ADDR) or --etcd http://127.0.0.1:2379 [--prefix /rivet/services].
 Only results go to stdout; a failed call prints {"code","message","details"} as JSON on stderr.`;
 
 /** Runs a command that talks to services: builds the target, always closes it. */
 async function withTargetRun(flags: Flags, out: Output, body: (target: Target) => Promise<number>): Promise<number> {
-  const target = new Target(flags, out);
+  const target = new Target(flags, out, callSettings(flags).metadata);
   try {
     return await body(target);
   } finally {

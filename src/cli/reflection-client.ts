@@ -1,4 +1,4 @@
-import { isRpcError, RpcError } from '../errors';
+import { isRpcError } from '../errors';
 import { REFLECTION_SERVICE, type ReflectedService, type ReflectionListing } from '../server';
 import type { Output } from './output';
 import type { Target } from './target';
@@ -47,9 +47,7 @@ export async function listAll(target: Target, addresses: readonly string[], s: C
  * until one answers. Rejects with UNIMPLEMENTED when no address serves it, or with the refusal.
  */
 export async function describeOne(target: Target, service: string, addresses: readonly string[], s: CallSettings): Promise<ReflectedService> {
-  if (addresses.length === 0) {
-    throw new RpcError('UNIMPLEMENTED', `no instance of "${service}" is registered`, { reason: 'UNKNOWN_METHOD', service });
-  }
+  if (addresses.length === 0) throw target.unknownService(service);
   let last: unknown;
   for (const address of addresses) {
     try {

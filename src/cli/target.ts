@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { type Client, type ClientPolicy, createClient, EtcdRegistry, type Instance, type Registry } from '../index';
+import { type Client, type ClientPolicy, createClient, EtcdRegistry, HEALTH_SERVICE, type Instance, type Registry } from '../index';
+import { ErrorReason, RpcError } from '../errors';
 import type { TlsClientOptions } from '../transport';
 import { parseAddress } from '../util';
 import { UsageError } from './exit-codes';
@@ -22,17 +23,19 @@ export interface TargetFlags {
 // The CLI reports what the server said: one attempt per call, no breaker or ejection that would
 // turn a server's answer into a client-side refusal.
 const CLI_POLICY: ClientPolicy = { retry: false, breaker: false, outlierDetection: false };
+// How long the probe that finds which of several --addr serve a service may take.
+const PROBE_TIMEOUT_MS = 2_000;
 
-/** Every service name resolves to the same fixed addresses: what `--addr` and `--instance` mean. */
+/** A registry over fixed addresses: `addressesOf` says which of them serve a service. */
 class FixedAddressRegistry implements Registry {
-  constructor(private readonly addresses: readonly string[]) {}
+  constructor(private readonly addressesOf: (service: string) => Promise<readonly string[]>) {}
 
   async register(): Promise<void> {}
 
   async deregister(): Promise<void> {}
 
   async resolve(service: string): Promise<Instance[]> {
-    return this.addresses.map((address) => {
+    return (await this.addressesOf(service)).map((address) => {
       const { host, port } = parseAddress(address, '--addr');
       return { id: `cli:${service}:${address}`, service, host, port, weight: 1, metadata: {} };
     });
@@ -83,10 +86,19 @@ export class Target {
   private readonly pinned: string | undefined;
   private callClient: Client | undefined;
   private readonly perAddress = new Map<string, Client>();
+  private readonly served = new Map<string, Promise<string[]>>();
 
-  /** Throws UsageError for flags that do not make a target. */
-  constructor(flags: TargetFlags, out: Output) {
-    const addrs = flags.addr ?? [];
+  /**
+   * Throws UsageError for flags that do not make a target. `metadata` goes with the probes that
+   * find which fixed address serves what (a bearer token, say).
+   */
+  constructor(
+    flags: TargetFlags,
+    out: Output,
+    private readonly metadata: Record<string, string> = {},
+  ) {
+    // Comma-separated lists too, so RIVET_ADDR can name several addresses.
+    const addrs = (flags.addr ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter((a) => a !== '');
     const etcd = flags.etcd ?? [];
     if (addrs.length > 0 && etcd.length > 0) throw new UsageError('give either --addr or --etcd, not both');
     if (addrs.length === 0 && etcd.length === 0 && flags.instance === undefined) {
@@ -111,7 +123,7 @@ export class Target {
   /** The client for calls to user services: pinned to `--instance`, or resolving as the framework does. */
   client(): Client {
     if (this.callClient === undefined) {
-      const registry: Registry = this.pinned !== undefined ? new FixedAddressRegistry([this.pinned]) : (this.etcd ?? new FixedAddressRegistry(this.fixed));
+      const registry: Registry = this.etcd !== undefined && this.pinned === undefined ? this.etcd : new FixedAddressRegistry((service) => this.addressesOf(service));
       this.callClient = createClient({ registry, tls: this.tls, logger: false, policy: CLI_POLICY });
     }
     return this.callClient;
@@ -121,7 +133,7 @@ export class Target {
   at(address: string): Client {
     let c = this.perAddress.get(address);
     if (c === undefined) {
-      c = createClient({ registry: new FixedAddressRegistry([address]), tls: this.tls, logger: false, policy: CLI_POLICY });
+      c = createClient({ registry: new FixedAddressRegistry(async () => [address]), tls: this.tls, logger: false, policy: CLI_POLICY });
       this.perAddress.set(address, c);
     }
     return c;
@@ -135,12 +147,38 @@ export class Target {
     return out;
   }
 
-  /** Addresses serving `service`: the pinned one, the fixed ones, or its instances in etcd. */
+  /**
+   * Addresses serving `service`: the pinned one; its instances in etcd; the one fixed address; or
+   * those of several fixed addresses whose `rivet.Health` knows the service (when none does, those
+   * that did not answer the probe, so the call says what is wrong with them).
+   */
   async addressesOf(service: string): Promise<string[]> {
     if (this.pinned !== undefined) return [this.pinned];
-    if (this.etcd === undefined) return [...this.fixed];
-    const instances = await this.etcd.resolve(service);
-    return [...new Set(instances.map((i) => formatHostPort(i.host, i.port)))].sort();
+    if (this.etcd !== undefined) {
+      const instances = await this.etcd.resolve(service);
+      return [...new Set(instances.map((i) => formatHostPort(i.host, i.port)))].sort();
+    }
+    if (this.fixed.length <= 1) return [...this.fixed];
+    let found = this.served.get(service);
+    if (found === undefined) {
+      found = Promise.all(
+        this.fixed.map((address) =>
+          this.at(address)
+            .invoke(HEALTH_SERVICE, 'check', [service], { metadata: this.metadata, timeoutMs: PROBE_TIMEOUT_MS })
+            .then(
+              (r) => ((r as { status?: string } | undefined)?.status === 'UNKNOWN' ? 'no' : 'yes'),
+              () => 'unknown',
+            ),
+        ),
+      ).then((serves) => {
+        // Addresses known to serve it win; failing that, those that did not answer, so that the
+        // call fails with what is wrong with them.
+        const yes = this.fixed.filter((_, i) => serves[i] === 'yes');
+        return yes.length > 0 ? yes : this.fixed.filter((_, i) => serves[i] === 'unknown');
+      });
+      this.served.set(service, found);
+    }
+    return [...(await found)];
   }
 
   /** Every address to ask about everything: the pinned one, the fixed ones, or every instance in etcd. */
@@ -148,6 +186,12 @@ export class Target {
     const registered = await this.registered();
     if (registered === undefined) return this.pinned !== undefined ? [this.pinned] : [...this.fixed];
     return [...new Set([...registered.values()].flat())].sort();
+  }
+
+  /** The UNIMPLEMENTED error for a service no instance or address serves, as the server would answer. */
+  unknownService(service: string): RpcError {
+    const where = this.usesRegistry ? `no instance of "${service}" is registered` : `no address given serves "${service}"`;
+    return new RpcError('UNIMPLEMENTED', where, { reason: ErrorReason.UNKNOWN_METHOD, service });
   }
 
   /** Closes every client and the etcd connection. */

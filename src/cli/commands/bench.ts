@@ -1,4 +1,4 @@
-import { isRpcError, RpcError } from '../../errors';
+import { isRpcError } from '../../errors';
 import { runBench } from '../bench/bench-runner';
 import { formatBenchReport } from '../bench/bench-stats';
 import { BenchProgress } from '../bench/progress';
@@ -32,8 +32,8 @@ export async function runBenchCommand(
   format: string,
   out: Output,
 ): Promise<number> {
-  if (target.usesRegistry && (await target.addressesOf(service)).length === 0) {
-    throw new RpcError('UNIMPLEMENTED', `no instance of "${service}" is registered`, { reason: 'UNKNOWN_METHOD', service });
+  if ((await target.addressesOf(service)).length === 0) {
+    throw target.unknownService(service);
   }
   const client = target.client();
   const stream = out.io.stderr as NodeJS.WritableStream & { isTTY?: boolean };

@@ -12,7 +12,7 @@ export function collect(value: string, previous: string[] = []): string[] {
 /** Adds the TARGET and TLS flags. `--addr` defaults to the RIVET_ADDR environment variable. */
 export function withTarget(cmd: Command, opts: { instance?: boolean } = {}): Command {
   cmd
-    .addOption(new Option('--addr <host:port>', 'a server address (repeatable)').argParser(collect).env('RIVET_ADDR'))
+    .addOption(new Option('--addr <host:port>', 'a server address (repeatable, or comma-separated)').argParser(collect).env('RIVET_ADDR'))
     .addOption(new Option('--etcd <url>', 'find instances in etcd, as the framework does (repeatable, or comma-separated)').argParser(collect))
     .option('--prefix <prefix>', 'etcd key prefix (default /rivet/services)');
   if (opts.instance === true) cmd.option('--instance <host:port>', 'call this one endpoint, bypassing discovery');

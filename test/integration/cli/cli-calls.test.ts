@@ -1,10 +1,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { bearerAuth } from '../../../src';
+import { bearerAuth, Method, Service } from '../../../src';
 import { CalcService } from '../../fixtures/cli/calc.service';
 import { Harness } from '../../helpers/apps';
 import { rivet, stderrError } from '../../helpers/cli';
+
+@Service('Greeter')
+class GreeterService {
+  @Method()
+  hello(name: string): string {
+    return `hello ${name}`;
+  }
+}
 
 const h = new Harness();
 afterEach(() => h.close());
@@ -116,6 +124,23 @@ describe('rivet call', () => {
       expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 2, stdout: '' });
       expect(run.stderr).not.toBe('');
     }
+  });
+
+  it('sends each call to the given address that serves its service', async () => {
+    const calc = await h.serve({ services: [CalcService] });
+    const greeter = await h.serve({ services: [GreeterService] });
+    const addrs = ['--addr', calc.address, '--addr', greeter.address];
+    for (let i = 0; i < 3; i++) {
+      expect(await rivet(['call', ...addrs, 'Greeter.hello', '["ada"]'])).toMatchObject({ code: 0, stdout: '"hello ada"\n', stderr: '' });
+      expect(await rivet(['call', ...addrs, 'Calc.multiply', '[2,5]'])).toMatchObject({ code: 0, stdout: '10\n', stderr: '' });
+    }
+    const unknown = await rivet(['call', ...addrs, 'Nope.x']);
+    expect(unknown).toMatchObject({ code: 76, stdout: '', stderr: '{"code":"UNIMPLEMENTED","message":"no address given serves \\"Nope\\"","details":{"reason":"UNKNOWN_METHOD","service":"Nope"}}\n' });
+  });
+
+  it('takes the address from RIVET_ADDR, comma-separated for several', async () => {
+    const greeter = await h.serve({ services: [GreeterService] });
+    expect(await rivet(['call', 'Greeter.hello', '["bo"]'], { env: { RIVET_ADDR: `127.0.0.1:1,${greeter.address}` } })).toMatchObject({ code: 0, stdout: '"hello bo"\n' });
   });
 
   it('takes the address from RIVET_ADDR', async () => {
