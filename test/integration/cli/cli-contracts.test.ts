@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { rivet } from '../../helpers/cli';
@@ -40,6 +41,23 @@ describe('rivet manifest', () => {
     expect(clash.code).toBe(1);
     expect(clash.stdout).toBe('');
     expect(clash.stderr).toMatch(/two classes are @Service "Orders": .*base.orders.ts:12 and .*unchanged.orders.ts:12/);
+  });
+
+  it('tells the user to install typescript when it is missing, and exits 1', () => {
+    // A copy of the built package whose node_modules holds everything but typescript.
+    const root = path.join(__dirname, '..', '..', '..');
+    const pkg = path.join(dir, 'no-typescript');
+    cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    mkdirSync(path.join(pkg, 'node_modules'));
+    for (const entry of readdirSync(path.join(root, 'node_modules'))) {
+      if (entry !== 'typescript' && entry !== '.bin') symlinkSync(path.join(root, 'node_modules', entry), path.join(pkg, 'node_modules', entry));
+    }
+    const run = spawnSync(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'manifest', source('base')], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'rivet: rivet manifest reads your sources with the TypeScript compiler, and `typescript` is not installed here; install it with `npm install --save-dev typescript`.\n',
+    );
   });
 });
 
