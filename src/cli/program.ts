@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { isRpcError, RivetConfigError } from '../errors';
 import { runBenchCommand } from './commands/bench';
@@ -21,6 +23,15 @@ const TARGET_HELP = `
 TARGET is --addr host:port (repeatable or comma-separated; default $RIVET_ADDR) or --etcd http://127.0.0.1:2379 [--prefix /rivet/services].
 Only results go to stdout; a failed call prints {"code","message","details"} as JSON on stderr.`;
 
+/** The version of the installed rivet-rpc (dist/cli/ is two levels below package.json). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Runs a command that talks to services: builds the target, always closes it. */
 async function withTargetRun(flags: Flags, out: Output, body: (target: Target) => Promise<number>): Promise<number> {
   const target = new Target(flags, out, callSettings(flags).metadata);
@@ -43,6 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   program
     .description('List, describe, call, health-check and benchmark Rivet services; write and compare contract manifests.')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .version(packageVersion(), '-V, --version', 'print the rivet-rpc version')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', `${TARGET_HELP}\n\nExit codes:\n${exitCodeTable()}\n\nDocs: docs/cli.md in rivet-rpc.`);

@@ -207,6 +207,19 @@ describe('rivet health', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'NOT_SERVING', services: { Calc: 'NOT_SERVING' } });
   });
 
+  it('exits non-zero while the server drains', async () => {
+    const { app, address } = await h.serve({ services: [CalcService] });
+    const client = h.client({ endpoints: { Calc: [address] } });
+    const inFlight = client.invoke('Calc', 'slow', [1_500]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = app.close({ drainTimeoutMs: 5_000 });
+    const run = await rivet(['health', '--addr', address, 'Calc', '-o', 'json']);
+    expect(run.code).not.toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'NOT_SERVING' });
+    await expect(inFlight).resolves.toBe(1_500);
+    await closing;
+  });
+
   it('exits 78 when the server cannot be reached', async () => {
     const { app, address } = await h.serve({ services: [CalcService] });
     await app.close();
