@@ -6,6 +6,8 @@ import type { Target } from '../target';
 /** One row of `rivet ls`. */
 export interface LsRow {
   name: string;
+  /** The version, when every instance that answered advertises the same one. */
+  version?: string;
   /** Every version its instances advertise, sorted. */
   versions: string[];
   /** How many methods it has (the union over the instances that answered). */
@@ -41,12 +43,14 @@ export async function runLs(target: Target, s: CallSettings, format: string, out
   for (const name of registered?.keys() ?? []) row(name);
   const result: LsRow[] = [...rows.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, r]) => ({
-      name,
-      versions: [...r.versions].sort(),
-      methods: r.methods.size,
-      instances: registered !== undefined ? (registered.get(name)?.length ?? 0) : r.addresses.size,
-    }));
+    .map(([name, r]) => {
+      const versions = [...r.versions].sort();
+      const instances = registered !== undefined ? (registered.get(name)?.length ?? 0) : r.addresses.size;
+      // Keys in reading order: name, version, versions, methods, instances.
+      return versions.length === 1
+        ? { name, version: versions[0], versions, methods: r.methods.size, instances }
+        : { name, versions, methods: r.methods.size, instances };
+    });
   if (format === 'json') {
     out.json({ services: result });
   } else {

@@ -83,7 +83,7 @@ describe('rivet ls', () => {
     const run = await rivet(['ls', '--addr', a.address, '--addr', b.address, '-o', 'json']);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual({ services: [{ name: 'Calc', versions: ['1.2.0'], methods: 5, instances: 2 }] });
+    expect(JSON.parse(run.stdout)).toEqual({ services: [{ name: 'Calc', version: '1.2.0', versions: ['1.2.0'], methods: 5, instances: 2 }] });
   });
 
   it('exits with the refusal code and prints no methods when reflection is refused', async () => {
