@@ -11,7 +11,6 @@ export type TypeScriptApi = typeof import('typescript');
 export function loadTypeScript(): TypeScriptApi {
   try {
     // A require kept lazy on purpose: an import would load the compiler for every command.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('typescript') as TypeScriptApi;
   } catch (err) {
     if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') throw err;
