@@ -80,7 +80,8 @@ export async function runBench(plan: BenchPlan): Promise<{ stats: BenchStats; el
         while (inFlight.size >= plan.concurrency && !stop.signal.aborted) await Promise.race([...inFlight, stopped]);
         if (!canStart()) break;
         started++;
-        const p = one(scheduled).finally(() => inFlight.delete(p));
+        // Sleeps are whole milliseconds, so a call may start up to 1 ms early: count from then.
+        const p = one(Math.min(scheduled, performance.now())).finally(() => inFlight.delete(p));
         inFlight.add(p);
       }
       await Promise.all(inFlight);
