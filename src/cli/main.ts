@@ -7,6 +7,12 @@ import { runCli } from './program';
 // close handshake) gets this long before the process exits anyway.
 const EXIT_GRACE_MS = 2_000;
 
+// `rivet ... | head -1`: the reader left, so nothing more can be said; exit quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 void runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
