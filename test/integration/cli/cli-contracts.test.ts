@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { rivet } from '../../helpers/cli';
 
+// Every test here runs the CLI as a child process, some several times: room for a loaded machine.
+jest.setTimeout(120_000);
+
 const CONTRACTS = path.join(__dirname, '..', '..', 'fixtures', 'contracts');
 const source = (variant: string) => path.join(CONTRACTS, variant, 'orders.ts');
 

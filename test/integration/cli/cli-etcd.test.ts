@@ -5,6 +5,9 @@ import { CalcService } from '../../fixtures/cli/calc.service';
 import { rivet, stderrError } from '../../helpers/cli';
 import { describeEtcd, startEtcd, type EtcdServer } from '../../helpers/etcd-server';
 
+// Every test here runs the CLI as a child process, some several times: room for a loaded machine.
+jest.setTimeout(120_000);
+
 const CHILD = path.join(__dirname, '..', '..', 'fixtures', 'cli', 'etcd-child.js');
 const TTL_SECONDS = 2;
 

@@ -1,8 +1,11 @@
 import * as path from 'node:path';
 import { bearerAuth, createApp, createClient, type ContractManifest } from '../../../src';
 import { CalcService } from '../../fixtures/cli/calc.service';
-import { Harness } from '../../helpers/apps';
+import { Harness, waitFor } from '../../helpers/apps';
 import { rivet, stderrError } from '../../helpers/cli';
+
+// Every test here runs the CLI as a child process, some several times: room for a loaded machine.
+jest.setTimeout(120_000);
 
 const CALC_SOURCE = path.join(__dirname, '..', '..', 'fixtures', 'cli', 'calc.service.ts');
 
@@ -211,7 +214,7 @@ describe('rivet health', () => {
     const { app, address } = await h.serve({ services: [CalcService] });
     const client = h.client({ endpoints: { Calc: [address] } });
     const inFlight = client.invoke('Calc', 'slow', [1_500]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => app.get(CalcService).calls > 0, 20_000, 'the slow call to reach the server');
     const closing = app.close({ drainTimeoutMs: 5_000 });
     const run = await rivet(['health', '--addr', address, 'Calc', '-o', 'json']);
     expect(run.code).not.toBe(0);

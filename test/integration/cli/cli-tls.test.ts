@@ -6,6 +6,9 @@ import { Harness } from '../../helpers/apps';
 import { testCerts, type TestCerts } from '../../helpers/certs';
 import { rivet, stderrError } from '../../helpers/cli';
 
+// Every test here runs the CLI as a child process, some several times: room for a loaded machine.
+jest.setTimeout(120_000);
+
 const h = new Harness();
 afterEach(() => h.close());
 

@@ -5,6 +5,8 @@ import { unionMembers } from '../../../src/cli/diff/diff-rules';
 import { extractManifest } from '../../../src/cli/manifest/extract-manifest';
 import type { ContractManifest } from '../../../src/manifest';
 
+jest.setTimeout(60_000);
+
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'contracts');
 // One program carried from fixture to fixture: what they import is parsed once.
 const reuse: { program?: ts.Program } = {};

@@ -3,6 +3,9 @@ import * as ts from 'typescript';
 import { extractManifest } from '../../../src/cli/manifest/extract-manifest';
 import { checkManifest } from '../../../src/manifest';
 
+// The compiler reads all of src/ for this fixture: room for a loaded machine.
+jest.setTimeout(120_000);
+
 const FEATURES = path.join(__dirname, '..', '..', 'fixtures', 'contracts', 'features', 'catalog.ts');
 const TYPES = path.join(__dirname, '..', '..', 'fixtures', 'contracts', 'features', 'types.ts');
 
