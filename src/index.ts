@@ -49,3 +49,7 @@ export {
 export { DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './protocol';
 export type { Codec, CodecName } from './protocol';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './server';
+export { MANIFEST_VERSION, checkManifest } from './manifest';
+export type { ContractManifest, ManifestService, ManifestMethod, ManifestParam } from './manifest';
+export { REFLECTION_SERVICE, HEALTH_SERVICE } from './server';
+export type { ReflectionListing, ReflectedService, ReflectedMethod, ReflectedParam } from './server';

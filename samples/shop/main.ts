@@ -62,11 +62,13 @@ async function main(): Promise<void> {
   // Each service in an app of its own, as it would run in production; they find each other
   // through the in-process registry, which needs nothing installed.
   const apps: App[] = [];
+  const addresses: string[] = [];
   for (const service of [UsersService, InventoryService, OrdersService]) {
     const app = await createApp({ services: [service], logger: false, telemetry });
     const { port } = await app.listen(0, '127.0.0.1');
     console.log(`${service.name.replace('Service', '')} listening on 127.0.0.1:${port}`);
     apps.push(app);
+    addresses.push(`127.0.0.1:${port}`);
   }
 
   const gateway = createClient({
@@ -93,7 +95,9 @@ async function main(): Promise<void> {
   show('100 concurrent orders on one connection', `order ids ${Math.min(...many)}..${Math.max(...many)}`);
 
   if (serve) {
-    console.log('\nServing; press Ctrl-C to stop.');
+    console.log('\nServing; press Ctrl-C to stop. Poke at it from another shell (docs/cli.md):');
+    console.log(`  export RIVET_ADDR=${addresses.join(',')}`);
+    console.log('  npx rivet ls');
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
   console.log('\nShutting down gracefully.');

@@ -6,7 +6,7 @@ import { getServiceClasses } from '../decorators';
 import type { Instance, Registry } from '../discovery';
 import { isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { toMiddleware } from '../interceptors';
-import { DEFAULT_DRAIN_TIMEOUT_MS, HealthState, healthServiceDefinition, Server } from '../server';
+import { DEFAULT_DRAIN_TIMEOUT_MS, HealthState, healthServiceDefinition, reflectionServiceDefinition, Server, type ServiceDefinition } from '../server';
 import { durationMs, optionsObject, rejectUnknownKeys } from '../util';
 import { bindRemoteInjections, bindSingleton, containerInterceptorResolver, createDefaultContainer } from './container';
 import { resolveContract } from './contract';
@@ -15,6 +15,7 @@ import { createLogger } from './logger';
 import { type AdvertiseOptions, type AppOptions, resolveAppOptions } from './options';
 import { scanModules } from './scan';
 import { buildServiceDefinitions } from './service-definitions';
+import { buildReflectionListing } from './reflection-listing';
 import { wireTelemetry } from './telemetry';
 import { createTransport } from './transport';
 import type { Transport } from '../transport';
@@ -266,11 +267,13 @@ export async function createApp(opts: AppOptions = {}, internals?: AppInternals)
   for (const cls of classes) bindSingleton(container, cls);
   const services = buildServiceDefinitions(classes, container, resolveInterceptor);
   const health = new HealthState(services.map((s) => s.name));
+  const builtins: ServiceDefinition[] = [healthServiceDefinition(health)];
+  if (o.reflection) builtins.push(reflectionServiceDefinition(buildReflectionListing(classes, services, o.contract)));
   // Serve the agreed codec first when a client offers both.
   const allowedCodecs = o.codec === 'json' ? (['json', 'msgpack'] as const) : (['msgpack', 'json'] as const);
   const server = new Server({
     transport,
-    services: [...services, healthServiceDefinition(health)],
+    services: [...services, ...builtins],
     middlewares: o.interceptors.map((i) => toMiddleware(resolveInterceptor(i))),
     allowedCodecs,
     maxFrameBytes: o.maxFrameBytes,

@@ -11,6 +11,7 @@ import type { TlsClientOptions, TlsServerOptions } from '../transport';
 import { bool, durationMs, nonEmptyString, nonNegativeInt, oneOf, optionsObject, positiveInt, rejectUnknownKeys, stringRecord } from '../util';
 import type { LoggerInput } from './logger';
 import { checkClientPolicy, type ClientPolicy } from '../client';
+import { checkManifest, type ContractManifest } from '../manifest';
 
 /** How long a client waits for connect plus handshake by default: 5 s. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -64,6 +65,10 @@ export interface AppOptions extends CommonOptions {
    * peer reads before it authenticates. Default true; `false` lists none (docs/security.md).
    */
   advertiseMethods?: boolean;
+  /** Serve the built-in `rivet.Reflection` service (through the global interceptors). Default true. */
+  reflection?: boolean;
+  /** The app's contract manifest (what `rivet manifest` writes): `rivet.Reflection` adds its parameter names, types and deprecations. */
+  contract?: ContractManifest;
 }
 
 /** What an app registers about itself. */
@@ -89,7 +94,7 @@ export interface ClientOptions extends CommonOptions {
 }
 
 const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
-const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods'] as const;
+const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods', 'reflection', 'contract'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
 /** Common options, validated. */
@@ -158,6 +163,8 @@ export interface ResolvedAppOptions extends ResolvedCommon {
   limits: ServerLimits;
   advertise: AdvertiseOptions | undefined;
   advertiseMethods: boolean;
+  reflection: boolean;
+  contract: ContractManifest | undefined;
 }
 
 function resolveLimits(name: string, value: unknown): ServerLimits {
@@ -210,6 +217,8 @@ export function resolveAppOptions(input: unknown): ResolvedAppOptions {
     limits: resolveLimits('createApp options.limits', o.limits),
     advertise: resolveAdvertise('createApp options.advertise', o.advertise),
     advertiseMethods: o.advertiseMethods === undefined ? true : bool('createApp options.advertiseMethods', o.advertiseMethods),
+    reflection: o.reflection === undefined ? true : bool('createApp options.reflection', o.reflection),
+    contract: o.contract === undefined ? undefined : checkManifest(o.contract, 'createApp options.contract'),
   };
 }
 

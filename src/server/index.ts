@@ -5,3 +5,11 @@ export { Server, DEFAULT_DRAIN_TIMEOUT_MS, type ServerOptions, type ServerLimits
 export type { ServiceDefinition, MethodDefinition } from './service-definition';
 export { Dispatcher, type MethodEntry } from './dispatcher';
 export { HealthState, HEALTH_SERVICE, healthServiceDefinition, type HealthStatus } from './health';
+export {
+  REFLECTION_SERVICE,
+  reflectionServiceDefinition,
+  type ReflectionListing,
+  type ReflectedService,
+  type ReflectedMethod,
+  type ReflectedParam,
+} from './reflection';
