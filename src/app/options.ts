@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 
 import { checkInterceptor, type InterceptorLike } from '../interceptors';
 import type { Registry } from '../discovery';
-import { telemetryInterceptors, type TelemetryOptions } from '../observability';
+import { isMetricsInterceptor, telemetryInterceptors, type TelemetryOptions } from '../observability';
+import { type HttpOptions, resolveHttpOptions, type ResolvedHttpOptions } from '../http';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { CODEC_NAMES, type CodecName, DEFAULT_MAX_FRAME_BYTES } from '../protocol';
 import type { ServerLimits } from '../server';
@@ -59,6 +60,8 @@ export interface AppOptions extends CommonOptions {
   limits?: ServerLimits;
   /** What the registry is told about this app's instances. Default: the bound host and port, weight 1. */
   advertise?: AdvertiseOptions;
+  /** Serve HTTP too: the JSON gateway, `/livez` and `/readyz`, `/metrics`, the dashboard. Default: no HTTP server. */
+  http?: HttpOptions;
 }
 
 /** What an app registers about itself. */
@@ -84,7 +87,7 @@ export interface ClientOptions extends CommonOptions {
 }
 
 const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
-const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise'] as const;
+const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'http'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
 /** Common options, validated. */
@@ -152,6 +155,9 @@ export interface ResolvedAppOptions extends ResolvedCommon {
   clientTls: TlsClientOptions | undefined;
   limits: ServerLimits;
   advertise: AdvertiseOptions | undefined;
+  http: ResolvedHttpOptions | undefined;
+  /** True when `telemetry` asked for metrics or a `metrics()` interceptor is global. */
+  hasMetrics: boolean;
 }
 
 function resolveLimits(name: string, value: unknown): ServerLimits {
@@ -203,7 +209,16 @@ export function resolveAppOptions(input: unknown): ResolvedAppOptions {
     clientTls: o.clientTls as TlsClientOptions | undefined,
     limits: resolveLimits('createApp options.limits', o.limits),
     advertise: resolveAdvertise('createApp options.advertise', o.advertise),
+    http: o.http === undefined ? undefined : resolveHttpOptions(o.http, 'createApp options.http'),
+    hasMetrics: hasMetrics(o.telemetry, o.interceptors),
   };
+}
+
+/** True when the telemetry option turns metrics on, or a global interceptor is a `metrics()` one. */
+function hasMetrics(telemetry: unknown, interceptors: unknown): boolean {
+  if (telemetry === true) return true;
+  if (typeof telemetry === 'object' && telemetry !== null && (telemetry as { metrics?: unknown }).metrics !== false) return true;
+  return Array.isArray(interceptors) && interceptors.some(isMetricsInterceptor);
 }
 
 /** ClientOptions, validated. */

@@ -193,7 +193,17 @@ export class Client extends EventEmitter<ClientEvents> {
     const retryBudget: ClientStats['retryBudget'] = [];
     for (const t of this.targets) {
       for (const e of t.router.views()) {
-        endpoints.push({ endpoint: e.address, service: t.service, breaker: e.breaker, inFlight: e.inFlight, calls: e.calls, failures: e.failures });
+        endpoints.push({
+          endpoint: e.address,
+          service: t.service,
+          breaker: e.breaker,
+          inFlight: e.inFlight,
+          calls: e.calls,
+          failures: e.failures,
+          ejected: e.ejected,
+          ewmaMs: e.ewmaMs,
+          state: e.state,
+        });
       }
       retryBudget.push({ service: t.service, ...t.budget.snapshot() });
     }
