@@ -91,6 +91,11 @@ export class App {
           });
   }
 
+  /** The HTTP server's port once `listen()` has started it; undefined without `http` or before then. */
+  get httpPort(): number | undefined {
+    return this.http?.port;
+  }
+
   /** The names of the services this app serves (the built-in health service aside). */
   get services(): string[] {
     return [...this.parts.versions.keys()];

@@ -95,6 +95,11 @@ export class HttpSurface {
     this.http = new HttpServer(router, parts.logger, httpTls, o.gateway === false ? 10_000 : o.gateway.bodyTimeoutMs);
   }
 
+  /** The bound port, once started. */
+  get port(): number | undefined {
+    return this.httpPort;
+  }
+
   /** Binds the HTTP server; resolves with its address. */
   async start(): Promise<{ host: string; port: number }> {
     const address = await this.http.start(this.parts.options.port, this.parts.options.host);
