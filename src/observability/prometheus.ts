@@ -43,7 +43,13 @@ export async function prometheusMetrics(): Promise<PrometheusMetrics> {
     interceptor: secondsMetrics(provider),
     async scrape() {
       const { resourceMetrics } = await exporter.collect();
-      return serializer.serialize(resourceMetrics);
+      // `# UNIT` is OpenMetrics; the 0.0.4 text format has only HELP and TYPE, so strict parsers
+      // (promtool among them) are given nothing else.
+      return serializer
+        .serialize(resourceMetrics)
+        .split('\n')
+        .filter((line) => !line.startsWith('# UNIT '))
+        .join('\n');
     },
     shutdown: () => provider.shutdown(),
   };
