@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { DEFAULT_DEADLINE_MS } from '../call';
 import { ErrorReason, isRpcError, reasonOf, RpcError } from '../errors';
+import type { Peer } from '../call';
 import type { InProcessCall } from '../server';
+import { certificateIdentity } from '../transport';
 import { readBody } from './read-body';
 import { metadataFromHeaders, timeoutFromHeaders } from './request-metadata';
 import { type HeaderMap, sendError, sendJson } from './respond';
@@ -97,7 +100,7 @@ export class Gateway {
       args,
       metadata: metadataFromHeaders(req.headers),
       timeoutMs,
-      peer: { address: `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`, protocol: 'http' },
+      peer: peerOf(socket),
       signal: aborter.signal,
     };
     try {
@@ -137,6 +140,20 @@ export class Gateway {
     }
     sendError(res, httpStatusOf(err.code), err.code, err.message, err.details, headers);
   }
+}
+
+/**
+ * The HTTP client as the chain's `ctx.peer`: its address, `protocol: 'http'`, and over HTTPS with
+ * client certificates the verified identity, as a binary mTLS call has it (so `@Authorize` checks
+ * on `peer.identity` hold over HTTP too).
+ */
+function peerOf(socket: IncomingMessage['socket']): Peer {
+  const peer: Peer = { address: `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`, protocol: 'http' };
+  if ((socket as TLSSocket).encrypted === true) {
+    const identity = certificateIdentity(socket as TLSSocket);
+    if (identity !== undefined) peer.identity = identity;
+  }
+  return peer;
 }
 
 /** `{Service}/{method}` from a gateway path; a service name may hold dots but not slashes. */
