@@ -156,6 +156,14 @@ export class MethodStats {
       };
   }
 
+  /**
+   * Records one finished call of `service.method` that took `durationMs`, at `atMs` (epoch ms).
+   * The middleware calls it; tools may feed calls made elsewhere.
+   */
+  record(service: string, method: string, durationMs: number, ok: boolean, atMs = Date.now()): void {
+    this.window(service, method).record(Math.floor(atMs / 1000), durationMs, ok);
+  }
+
   /** Every method's row, in the order first seen. */
   rows(nowMs = Date.now()): MethodStatsRow[] {
     const second = Math.floor(nowMs / 1000);
