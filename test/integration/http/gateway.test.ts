@@ -1,6 +1,10 @@
+import * as net from 'node:net';
 import {
   Authorize,
+  Bulkhead,
   bearerAuth,
+  createApp,
+  MemoryRegistry,
   currentContext,
   Method,
   RateLimit,
@@ -63,6 +67,20 @@ class LimitedService {
   }
 }
 
+@Service('Narrow')
+class NarrowService {
+  release: () => void = () => undefined;
+  entered = 0;
+
+  @Method()
+  @Bulkhead({ maxConcurrent: 1, maxQueue: 0 })
+  async squeeze(): Promise<string> {
+    this.entered++;
+    await new Promise<void>((r) => (this.release = r));
+    return 'squeezed';
+  }
+}
+
 const seen: Array<{ service: string; method: string; side: string }> = [];
 const recorder: Interceptor = {
   intercept(ctx, next) {
@@ -74,6 +92,7 @@ const recorder: Interceptor = {
 const h = new Harness();
 let base: string;
 let fixture: FixtureService;
+let narrow: NarrowService;
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${base}${path}`, {
@@ -87,11 +106,12 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 
 beforeAll(async () => {
   const { app, httpPort } = await h.serve({
-    services: [CalcService, FixtureService, LimitedService],
-    interceptors: [recorder, bearerAuth<User>({ verify: (t) => TOKENS[t], exempt: ['Fixture', 'Limited', 'Calc.add', 'Calc.nothing', 'Calc.whoami', 'Calc.budget', 'Calc.big'] })],
+    services: [CalcService, FixtureService, LimitedService, NarrowService],
+    interceptors: [recorder, bearerAuth<User>({ verify: (t) => TOKENS[t], exempt: ['Fixture', 'Limited', 'Narrow', 'Calc.add', 'Calc.nothing', 'Calc.whoami', 'Calc.budget', 'Calc.big'] })],
     http: { port: 0 },
   });
   fixture = app.get(FixtureService);
+  narrow = app.get(NarrowService);
   base = `http://127.0.0.1:${httpPort}`;
 });
 afterAll(() => h.close());
@@ -232,6 +252,17 @@ describe('HTTP gateway', () => {
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
   });
 
+  it("answers a call refused by the method's bulkhead 429 RESOURCE_EXHAUSTED", async () => {
+    const first = post('/rpc/Narrow/squeeze', []);
+    const started = Date.now();
+    while (narrow.entered === 0 && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 10));
+    const second = await post('/rpc/Narrow/squeeze', []);
+    expect(second.status).toBe(429);
+    expect(second.body.details.reason).toBe('BULKHEAD_FULL');
+    narrow.release();
+    expect(await first).toMatchObject({ status: 200, body: 'squeezed' });
+  });
+
   it('cancels the call when the HTTP client goes away', async () => {
     const ac = new AbortController();
     const pending = fetch(`${base}/rpc/Fixture/behave`, {
@@ -261,5 +292,17 @@ describe('HTTP gateway and the access log', () => {
     const lines = sink.lines.filter((l) => l.msg === 'call' && l.method === 'add');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ side: 'server', service: 'Calc', code: 'OK' });
+  });
+});
+
+describe('HTTP port in use', () => {
+  it('makes listen() reject, and close() still cleans up', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const app = await createApp({ services: [CalcService], registry: new MemoryRegistry(), logger: false, http: { port: taken } });
+    await expect(app.listen(0, '127.0.0.1')).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await app.close({ drainTimeoutMs: 500 });
+    await new Promise((r) => blocker.close(r));
   });
 });
