@@ -1,6 +1,7 @@
 // http/: the app's HTTP surface: the JSON gateway, probes, /metrics and the live dashboard. The
 // only folder that imports node:http and node:https. Layer 3, beside server/: imports server/
-// (the in-process call), call/, errors/, util/; app/ wires it to the client, registry and health.
+// (the in-process call), transport/ (a TLS peer's identity), call/, errors/, util/; app/ wires it
+// to the client, the registry, health and the Prometheus provider.
 export {
   resolveHttpOptions,
   DEFAULT_HTTP_MAX_BODY_BYTES,
