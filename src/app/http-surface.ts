@@ -136,23 +136,24 @@ export class HttpSurface {
   private snapshot(): DashboardSnapshot {
     const { health, state, client } = this.parts;
     const byTarget = new Map<string, Map<string, EndpointRow>>();
-    for (const e of client.stats().endpoints) {
-      let rows = byTarget.get(e.service);
+    for (const { service, view: e, calls, failures } of client.endpointViews()) {
+      let rows = byTarget.get(service);
       if (rows === undefined) {
         rows = new Map();
-        byTarget.set(e.service, rows);
-        this.watch(e.service);
+        byTarget.set(service, rows);
+        this.watch(service);
       }
-      const before = rows.get(e.endpoint);
-      rows.set(e.endpoint, {
-        endpoint: e.endpoint,
+      const before = rows.get(e.address);
+      rows.set(e.address, {
+        endpoint: e.address,
         state: e.state,
         breaker: before !== undefined && BREAKER_RANK[before.breaker] > BREAKER_RANK[e.breaker] ? before.breaker : e.breaker,
         ejected: e.ejected || (before?.ejected ?? false),
-        inFlight: e.inFlight + (before?.inFlight ?? 0),
+        // The connection is shared by every proxy of the client: its in-flight count is counted once.
+        inFlight: e.inFlight,
         latencyMs: Math.max(e.ewmaMs, before?.latencyMs ?? 0),
-        calls: e.calls + (before?.calls ?? 0),
-        failures: e.failures + (before?.failures ?? 0),
+        calls: calls + (before?.calls ?? 0),
+        failures: failures + (before?.failures ?? 0),
       });
     }
     const targets: TargetRow[] = [...byTarget].map(([service, rows]) => ({ service, endpoints: [...rows.values()] }));

@@ -1,4 +1,4 @@
-import type { BreakerState, EndpointState } from '../balancer';
+import type { BreakerState } from '../balancer';
 
 /** What `client.stats()` returns: a snapshot, not a live view. */
 export interface ClientStats {
@@ -13,12 +13,6 @@ export interface ClientStats {
     calls: number;
     /** Attempts that failed in a way that counts against the endpoint. */
     failures: number;
-    /** True while outlier detection has ejected it. */
-    ejected: boolean;
-    /** Peak-EWMA of its response time, ms; 0 before the first reply. */
-    ewmaMs: number;
-    /** The state of its connection. */
-    state: EndpointState;
   }>;
   /** Calls and retries in each target's budget window. */
   retryBudget: Array<{ service: string; calls: number; retries: number }>;

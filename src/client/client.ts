@@ -193,21 +193,23 @@ export class Client extends EventEmitter<ClientEvents> {
     const retryBudget: ClientStats['retryBudget'] = [];
     for (const t of this.targets) {
       for (const e of t.router.views()) {
-        endpoints.push({
-          endpoint: e.address,
-          service: t.service,
-          breaker: e.breaker,
-          inFlight: e.inFlight,
-          calls: e.calls,
-          failures: e.failures,
-          ejected: e.ejected,
-          ewmaMs: e.ewmaMs,
-          state: e.state,
-        });
+        endpoints.push({ endpoint: e.address, service: t.service, breaker: e.breaker, inFlight: e.inFlight, calls: e.calls, failures: e.failures });
       }
       retryBudget.push({ service: t.service, ...t.budget.snapshot() });
     }
     return { endpoints, retryBudget };
+  }
+
+  /**
+   * Every endpoint of every target this client has made (proxies and calls by name), each with
+   * its live view (connection state, breaker, ejection, in flight, latency) and its counters
+   * (attempts sent, failures that count against it). What dashboards read; `stats()` is the
+   * smaller snapshot.
+   */
+  endpointViews(): Array<{ readonly service: string; readonly view: EndpointView; readonly calls: number; readonly failures: number }> {
+    const out: Array<{ service: string; view: EndpointView; calls: number; failures: number }> = [];
+    for (const t of this.targets) for (const e of t.router.views()) out.push({ service: t.service, view: e, calls: e.calls, failures: e.failures });
+    return out;
   }
 
   /** Closes every connection; calls still pending fail with UNAVAILABLE. Idempotent. */

@@ -64,7 +64,6 @@ export function checkMetricsOptions(input: unknown, name: string): MetricsOption
  *   `server.address`) and `rivet.client.breaker.transitions`: fed from the client's 'breaker'
  *   events when this interceptor is global on an app or client.
  * - `rivet.server.connections`: open connections of each app it is global on, by `server.port`.
- * - `rivet.client.calls`, `rivet.server.calls`: finished calls, by `rpc.rivet.status_code`.
  * Instruments are made once, here. Throws RivetConfigError for bad options.
  */
 export function metrics(opts?: MetricsOptions): Interceptor {
@@ -83,19 +82,21 @@ interface DurationFlavor {
   readonly unit: string;
   /** What one ms is in `unit`. */
   readonly perMs: number;
+  /** Also count finished calls (`rivet.*.calls`), as Prometheus users expect a `_total` per method. */
+  readonly callCounters: boolean;
 }
 
-const MS_DURATIONS: DurationFlavor = { client: 'rpc.client.duration', server: 'rpc.server.duration', unit: 'ms', perMs: 1 };
+const MS_DURATIONS: DurationFlavor = { client: 'rpc.client.duration', server: 'rpc.server.duration', unit: 'ms', perMs: 1, callCounters: false };
 
 /**
  * The durations of the current OpenTelemetry RPC conventions (`rpc.*.call.duration`, seconds),
  * which Prometheus's base-unit rule asks for too.
  */
-const SECONDS_DURATIONS: DurationFlavor = { client: 'rpc.client.call.duration', server: 'rpc.server.call.duration', unit: 's', perMs: 0.001 };
+const SECONDS_DURATIONS: DurationFlavor = { client: 'rpc.client.call.duration', server: 'rpc.server.call.duration', unit: 's', perMs: 0.001, callCounters: true };
 
 /**
- * The metrics interceptor with durations in seconds, recording into `meterProvider`: the one
- * behind an app's `/metrics`.
+ * The metrics interceptor with durations in seconds and call counters (`rivet.client.calls`,
+ * `rivet.server.calls`), recording into `meterProvider`: the one behind an app's `/metrics`.
  * @internal used by prometheusMetrics.
  */
 export function secondsMetrics(meterProvider: MeterProvider): Interceptor {
@@ -109,8 +110,8 @@ class MetricsInterceptor implements Interceptor {
   private readonly serverActive: UpDownCounter;
   private readonly retries: Counter;
   private readonly breakerTransitions: Counter;
-  private readonly clientCalls: Counter;
-  private readonly serverCalls: Counter;
+  private readonly clientCalls: Counter | undefined;
+  private readonly serverCalls: Counter | undefined;
   private readonly perMs: number;
   // (service, method) → the attributes every measurement of it starts from; bounded by the methods called.
   private readonly baseAttributes = new Map<string, Map<string, Attributes>>();
@@ -125,8 +126,8 @@ class MetricsInterceptor implements Interceptor {
     const unit = durations.unit;
     this.clientDuration = meter.createHistogram(durations.client, { unit, description: 'Duration of outbound RPCs, all attempts included.', advice });
     this.serverDuration = meter.createHistogram(durations.server, { unit, description: 'Duration of inbound RPCs.', advice });
-    this.clientCalls = meter.createCounter('rivet.client.calls', { unit: '{call}', description: 'Outbound RPCs finished, by status code.' });
-    this.serverCalls = meter.createCounter('rivet.server.calls', { unit: '{call}', description: 'Inbound RPCs finished, by status code.' });
+    this.clientCalls = durations.callCounters ? meter.createCounter('rivet.client.calls', { unit: '{call}', description: 'Outbound RPCs finished, by status code.' }) : undefined;
+    this.serverCalls = durations.callCounters ? meter.createCounter('rivet.server.calls', { unit: '{call}', description: 'Inbound RPCs finished, by status code.' }) : undefined;
     this.clientActive = meter.createUpDownCounter('rivet.client.active_requests', { unit: '{request}', description: 'Outbound RPCs in flight.' });
     this.serverActive = meter.createUpDownCounter('rivet.server.active_requests', { unit: '{request}', description: 'Inbound RPCs in flight.' });
     this.retries = meter.createCounter('rivet.client.retries', { unit: '{attempt}', description: 'Attempts after the first: retries and hedged attempts.' });
@@ -169,11 +170,11 @@ class MetricsInterceptor implements Interceptor {
           if (port !== undefined) attributes[ATTR_SERVER_PORT] = port;
         }
         this.clientDuration.record(duration, attributes);
-        this.clientCalls.add(1, attributes);
+        this.clientCalls?.add(1, attributes);
       } else {
         const attributes: Attributes = { ...base, [ATTR_RIVET_STATUS_CODE]: code };
         this.serverDuration.record(duration, attributes);
-        this.serverCalls.add(1, attributes);
+        this.serverCalls?.add(1, attributes);
       }
     }
   }
