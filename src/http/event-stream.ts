@@ -39,7 +39,7 @@ export class EventStream {
       return;
     }
     res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
+      'content-type': 'text/event-stream',
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
       connection: 'keep-alive',

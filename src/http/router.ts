@@ -50,7 +50,7 @@ export class Router {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    let path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     const { gateway, probes, metrics } = this.parts;
     if (path.startsWith(GATEWAY_PREFIX) && gateway !== undefined) {
@@ -70,6 +70,9 @@ export class Router {
     if (this.events !== undefined && path.startsWith('/rivet/')) {
       if (!this.readOnly(req, res)) return;
       const head = req.method === 'HEAD';
+      // The page names its script, stylesheet and stream relatively, so that it works behind a
+      // path prefix; opened as `/rivet/dashboard/`, those resolve one level down.
+      if (path.startsWith('/rivet/dashboard/') && path.length > '/rivet/dashboard/'.length) path = `/rivet/${path.slice('/rivet/dashboard/'.length)}`;
       if (path === '/rivet/dashboard' || path === '/rivet/dashboard/') {
         sendBody(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, { 'content-security-policy': PAGE_CSP, 'x-frame-options': 'DENY' }, head);
         return;

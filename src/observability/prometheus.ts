@@ -2,7 +2,7 @@ import type { Interceptor } from '../interceptors';
 import { secondsMetrics } from './metrics';
 
 /** The content type of Prometheus's text exposition format. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4';
 
 /** A meter provider of Rivet's own, read by scraping, and the interceptor that records into it. */
 export interface PrometheusMetrics {

@@ -62,6 +62,10 @@ describe('the dashboard page and its event stream', () => {
       const a = await fetch(`${base}/rivet/${asset}`);
       expect(a.status).toBe(200);
       expect((await a.text()).length).toBeGreaterThan(500);
+      // Opened with a trailing slash, the page's relative links resolve one level down; they work there too.
+      const nested = await fetch(`${base}/rivet/dashboard/${asset}`);
+      expect(nested.status).toBe(200);
+      await nested.text();
     }
   });
 
@@ -72,7 +76,7 @@ describe('the dashboard page and its event stream', () => {
     }
     const started = Date.now();
     const { events, at, headers, retry } = await readEvents(`${base}/rivet/events`, 3);
-    expect(headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(headers.get('content-type')).toBe('text/event-stream');
     expect(retry).toEqual(['1000']);
     expect(at[0] - started).toBeLessThan(1_000);
     // Two intervals of about a second each: bounded loosely, for a busy machine.

@@ -67,7 +67,7 @@ describe('/metrics', () => {
     await add(base, 2);
     const before = await scrape(base);
     expect(before.status).toBe(200);
-    expect(before.type).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(before.type).toBe('text/plain; version=0.0.4');
     const labels = { rpc_service: 'Calc', rpc_method: 'add' };
     const counter0 = value(before.samples, 'rivet_server_calls_total', labels);
     const count0 = value(before.samples, 'rpc_server_call_duration_seconds_count', labels);
