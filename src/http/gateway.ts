@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_DEADLINE_MS } from '../call';
 import { ErrorReason, isRpcError, reasonOf, RpcError } from '../errors';
 import type { Peer } from '../call';
+import { JsonCodec } from '../protocol';
 import type { InProcessCall } from '../server';
 import { certificateIdentity } from '../transport';
 import { readBody } from './read-body';
@@ -175,11 +176,15 @@ function isJson(contentType: string | undefined): boolean {
   return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() === 'application/json';
 }
 
+// The binary protocol's JSON codec: it drops `__proto__` keys, so a gateway body can do no more
+// to a handler's objects than a binary call can.
+const json = new JsonCodec();
+
 /** The positional arguments, or what was wrong with the body. */
 function parseArgs(body: Buffer): unknown[] | { message: string } {
   let parsed: unknown;
   try {
-    parsed = body.length === 0 ? undefined : JSON.parse(body.toString('utf8'));
+    parsed = body.length === 0 ? undefined : json.decode(body);
   } catch (err) {
     return { message: `request body is not valid JSON (${(err as Error).message}); send a JSON array of the method's arguments, e.g. [7, 8] or []` };
   }

@@ -13,6 +13,11 @@ class ShopService {
     return `bought ${item}`;
   }
 
+  @Method()
+  inspect(x: object): { keys: string[]; plainPrototype: boolean } {
+    return { keys: Object.keys(x), plainPrototype: Object.getPrototypeOf(x) === Object.prototype };
+  }
+
   /** Not a @Method: never callable. */
   secret(): string {
     this.ran.push('secret');
@@ -173,6 +178,13 @@ describe('HTTP gateway: bad input', () => {
     expect(shop.ran).toEqual([]);
     expect((await call('/rpc/Shop/buy', { body: '["after"]' })).status).toBe(200);
     shop.ran.length = 0;
+  });
+
+  it('drops __proto__ keys from arguments, as the binary JSON codec does', async () => {
+    for (const body of ['[{"__proto__": {"polluted": true}, "name": "tea"}]', '[{"\\u005f_proto__": {"polluted": true}, "name": "tea"}]']) {
+      const r = await call('/rpc/Shop/inspect', { body });
+      expect(r).toMatchObject({ status: 200, body: { keys: ['name'], plainPrototype: true } });
+    }
   });
 
   it('answers an unknown path with 404', async () => {
