@@ -92,7 +92,7 @@ export class HttpSurface {
     const tls = parts.tls;
     const httpTls: HttpTls | undefined =
       tls === undefined ? undefined : { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.requestCert, minVersion: tls.minVersion };
-    this.http = new HttpServer(router, parts.logger, httpTls, o.gateway === false ? 10_000 : o.gateway.bodyTimeoutMs);
+    this.http = new HttpServer(router, httpTls, o.gateway === false ? 10_000 : o.gateway.bodyTimeoutMs);
   }
 
   /** The bound port, once started. */

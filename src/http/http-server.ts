@@ -1,7 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
 import type { Router } from './router';
 
 /** TLS settings of the HTTP server: the app's own `tls`. */
@@ -31,7 +30,6 @@ export class HttpServer {
 
   constructor(
     private readonly router: Router,
-    private readonly logger: Logger,
     tls: HttpTls | undefined,
     bodyTimeoutMs: number,
   ) {
@@ -53,11 +51,8 @@ export class HttpServer {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (this.logger.isLevelEnabled('debug')) this.logger.debug({ err: err.message, code: err.code }, 'bad http request');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy();
-    });
+    // Malformed requests, oversized headers and header timeouts get Node's own answers (400, 431,
+    // 408) and a closed connection; nothing of them reaches the router.
   }
 
   /** Binds and starts serving; resolves with the bound address. Rejects when the port is taken. */
