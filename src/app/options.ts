@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 
 import { checkInterceptor, type InterceptorLike } from '../interceptors';
 import type { Registry } from '../discovery';
-import { telemetryInterceptors, type TelemetryOptions } from '../observability';
+import { isMetricsInterceptor, telemetryInterceptors, type TelemetryOptions } from '../observability';
+import { type HttpOptions, resolveHttpOptions, type ResolvedHttpOptions } from '../http';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { CODEC_NAMES, type CodecName, DEFAULT_MAX_FRAME_BYTES } from '../protocol';
 import type { ServerLimits } from '../server';
@@ -69,6 +70,8 @@ export interface AppOptions extends CommonOptions {
   reflection?: boolean;
   /** The app's contract manifest (what `rivet manifest` writes): `rivet.Reflection` adds its parameter names, types and deprecations. */
   contract?: ContractManifest;
+  /** Serve HTTP too: the JSON gateway, `/livez` and `/readyz`, `/metrics`, the dashboard. Default: no HTTP server. */
+  http?: HttpOptions;
 }
 
 /** What an app registers about itself. */
@@ -94,7 +97,7 @@ export interface ClientOptions extends CommonOptions {
 }
 
 const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
-const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods', 'reflection', 'contract'] as const;
+const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods', 'reflection', 'contract', 'http'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
 /** Common options, validated. */
@@ -165,6 +168,9 @@ export interface ResolvedAppOptions extends ResolvedCommon {
   advertiseMethods: boolean;
   reflection: boolean;
   contract: ContractManifest | undefined;
+  http: ResolvedHttpOptions | undefined;
+  /** True when `telemetry` asked for metrics or a `metrics()` interceptor is global. */
+  hasMetrics: boolean;
 }
 
 function resolveLimits(name: string, value: unknown): ServerLimits {
@@ -219,7 +225,16 @@ export function resolveAppOptions(input: unknown): ResolvedAppOptions {
     advertiseMethods: o.advertiseMethods === undefined ? true : bool('createApp options.advertiseMethods', o.advertiseMethods),
     reflection: o.reflection === undefined ? true : bool('createApp options.reflection', o.reflection),
     contract: o.contract === undefined ? undefined : checkManifest(o.contract, 'createApp options.contract'),
+    http: o.http === undefined ? undefined : resolveHttpOptions(o.http, 'createApp options.http'),
+    hasMetrics: hasMetrics(o.telemetry, o.interceptors),
   };
+}
+
+/** True when the telemetry option turns metrics on, or a global interceptor is a `metrics()` one. */
+function hasMetrics(telemetry: unknown, interceptors: unknown): boolean {
+  if (telemetry === true) return true;
+  if (typeof telemetry === 'object' && telemetry !== null && (telemetry as { metrics?: unknown }).metrics !== false) return true;
+  return Array.isArray(interceptors) && interceptors.some(isMetricsInterceptor);
 }
 
 /** ClientOptions, validated. */
