@@ -13,16 +13,15 @@ import {
   type ServiceDescriptor,
 } from '../../protocol';
 import { type Connection, KEEPALIVE_TIMEOUT_REASON } from '../../transport';
-import { IdTable, jitteredBackoffMs, turnNowMs } from '../../util';
-import type { AbortWatcher, ChannelCall } from './channel-call';
+import { IdTable, turnNowMs } from '../../util';
+import type { ChannelCall } from './channel-call';
 import { abortable, asRpcError, notProcessed } from './connect-errors';
-import { openSession, type Session, type SessionOptions } from './connect';
+import { closeGracefully, openSession, type Session, type SessionOptions } from './connect';
 import { PeakEwma } from './peak-ewma';
+import { Pending, type PendingOwner } from './pending';
+import { ReconnectBackoff } from './reconnect-backoff';
 
-/** First reconnect delay after a failed connect: 100 ms, doubling up to RECONNECT_MAX_MS. */
-export const RECONNECT_INITIAL_MS = 100;
-/** The longest reconnect delay: 10 s. */
-export const RECONNECT_MAX_MS = 10_000;
+export { RECONNECT_INITIAL_MS, RECONNECT_MAX_MS } from './reconnect-backoff';
 
 /** What every channel of a client shares. */
 export interface ChannelOptions extends SessionOptions {
@@ -37,23 +36,7 @@ export interface ChannelOptions extends SessionOptions {
 
 type LifeState = 'idle' | 'connecting' | 'ready' | 'draining' | 'closed';
 
-const NO_SERVICES: Record<string, ServiceDescriptor> = Object.freeze({}) as Record<string, ServiceDescriptor>;
-
-/** One call waiting for its reply; told by its call when the call aborts. */
-class Pending implements AbortWatcher {
-  constructor(
-    readonly channel: Channel,
-    readonly id: number,
-    readonly resolve: (value: unknown) => void,
-    readonly reject: (err: RpcError) => void,
-    readonly call: ChannelCall,
-    readonly sentAt: number,
-  ) {}
-
-  onCallAborted(): void {
-    this.channel.cancel(this);
-  }
-}
+const NO_SERVICES: Readonly<Record<string, ServiceDescriptor>> = Object.freeze({});
 
 /**
  * One multiplexed connection to one endpoint, shared by every call to it: its lifecycle (idle,
@@ -62,20 +45,18 @@ class Pending implements AbortWatcher {
  * lazily after a loss (with capped, jittered backoff after a failure), and never leaves a call
  * hanging: every pending call settles on reply, cancel or loss.
  */
-export class Channel {
+export class Channel implements PendingOwner {
   private life: LifeState = 'idle';
   private session: Session | null = null;
   private connecting: Promise<void> | null = null;
   private cancelConnect: AbortController | null = null;
   private readonly pending = new IdTable<Pending>();
   private lastId = 0;
-  private failures = 0;
-  private retryAt = 0;
+  private readonly backoff = new ReconnectBackoff();
   private closedPromise: Promise<void> | null = null;
   private readonly latency = new PeakEwma();
-  private lastFailure: RpcError | null = null;
   private retired = false;
-  private advertised: Record<string, ServiceDescriptor> = NO_SERVICES;
+  private advertised: Readonly<Record<string, ServiceDescriptor>> = NO_SERVICES;
 
   constructor(
     readonly host: string,
@@ -101,17 +82,12 @@ export class Channel {
 
   /** Milliseconds until a channel in reconnect backoff may connect again (0 when it may now). */
   get retryInMs(): number {
-    const left = this.retryAt - Date.now();
-    return left > 0 ? left : 0;
+    return this.backoff.retryInMs;
   }
 
-  /**
-   * Why the last connect (or handshake) to this endpoint failed, while that is still news: cleared
-   * once a connection is up. A call that finds the endpoint backing off names this reason, as
-   * grpc's "last error" does, instead of only "reconnecting".
-   */
+  /** Why the last connect (or handshake) failed, while that is still news (see ReconnectBackoff). */
   get lastError(): RpcError | null {
-    return this.lastFailure;
+    return this.backoff.lastError;
   }
 
   /** Calls sent and not yet answered. */
@@ -121,7 +97,7 @@ export class Channel {
 
   /** The state as balancers see it. */
   get state(): EndpointState {
-    if (this.life === 'idle' && this.retryAt > Date.now()) return 'backoff';
+    if (this.life === 'idle' && this.backoff.active) return 'backoff';
     return this.life;
   }
 
@@ -143,7 +119,7 @@ export class Channel {
     this.cancelConnect?.abort();
     this.failAll(new RpcError('UNAVAILABLE', 'client closed', { reason: ErrorReason.CLIENT_CLOSED }));
     const conn = this.session?.conn;
-    this.closedPromise = conn === undefined ? Promise.resolve() : closeConnection(conn);
+    this.closedPromise = conn === undefined ? Promise.resolve() : closeGracefully(conn);
     return this.closedPromise;
   }
 
@@ -175,7 +151,7 @@ export class Channel {
     if (this.life === 'closed') throw notProcessed('client closed', ErrorReason.CLIENT_CLOSED);
     if (this.life === 'draining') throw notProcessed(`${this.address} is draining`, ErrorReason.SERVER_DRAINING);
     if (this.life === 'idle') {
-      if (this.retryAt > Date.now()) throw this.backoffError();
+      if (this.backoff.active) throw this.backoff.refusal(this.address);
       this.connecting = this.connect();
     }
     await abortable(this.connecting as Promise<void>, ctx.signal); // connecting is rare: a real signal is fine
@@ -235,11 +211,11 @@ export class Channel {
     } catch (err) {
       if ((this.life as LifeState) !== 'closed') {
         this.life = 'idle';
-        this.backOff(err instanceof RpcError && (err.details as { reason?: string } | undefined)?.reason !== ErrorReason.CLIENT_CLOSED ? err : null);
+        this.backoff.failed(err instanceof RpcError && (err.details as { reason?: string } | undefined)?.reason !== ErrorReason.CLIENT_CLOSED ? err : null);
         // A retired channel never reconnects: nothing may pick it any more, and the pool forgot it.
         if (this.retired) void this.close();
       }
-      this.opts.logger.debug({ peer: this.address, err: (err as Error).message, failures: this.failures }, 'connect failed');
+      this.opts.logger.debug({ peer: this.address, err: (err as Error).message, failures: this.backoff.failuresInRow }, 'connect failed');
       throw err;
     } finally {
       this.connecting = null;
@@ -253,9 +229,7 @@ export class Channel {
       onClose: (reason) => this.onClose(conn, reason),
     });
     this.life = session.draining ? 'draining' : 'ready';
-    this.lastFailure = null;
-    this.failures = 0;
-    this.retryAt = 0;
+    this.backoff.succeeded();
     const ka = this.opts.keepalive;
     if (ka !== false) conn.watchLiveness({ keepaliveIntervalMs: ka.intervalMs, keepaliveTimeoutMs: ka.timeoutMs });
     if (session.lostWith !== undefined) {
@@ -330,7 +304,7 @@ export class Channel {
       // A peer that stopped answering pings (a frozen process, a dead host) counts as a failed
       // connect: the endpoint leaves the pick set for a reconnect backoff. Reconnecting at once
       // would make the next call wait out the connect timeout on a socket nobody reads.
-      this.backOff(notProcessed(`${this.address} stopped answering keepalive pings`, ErrorReason.CONNECTION_LOST));
+      this.backoff.failed(notProcessed(`${this.address} stopped answering keepalive pings`, ErrorReason.CONNECTION_LOST));
     }
     if (this.pending.size > 0) {
       this.opts.logger.debug({ peer: this.address, reason, inFlight: this.pending.size }, 'connection lost');
@@ -338,25 +312,6 @@ export class Channel {
     }
     // A retired channel never reconnects: nothing may pick it any more, and the pool forgot it.
     if (this.retired && this.life !== 'closed' && this.life !== 'connecting') void this.close();
-  }
-
-  /** The endpoint failed (`why`, when worth reporting): no connect before a jittered, growing delay. */
-  private backOff(why: RpcError | null): void {
-    this.retryAt = Date.now() + jitteredBackoffMs(this.failures, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);
-    this.failures++;
-    if (why !== null) this.lastFailure = why;
-  }
-
-  /**
-   * The refusal of a call that found this endpoint in reconnect backoff: it names the failure
-   * that put it there (a TLS reason keeps its `details.tls`), so the caller sees the cause.
-   */
-  private backoffError(): RpcError {
-    const last = this.lastFailure;
-    if (last === null) return notProcessed(`${this.address} failed recently; reconnecting after backoff`, ErrorReason.CONNECT_BACKOFF);
-    const tls = (last.details as { tls?: unknown }).tls;
-    const details = tls === undefined ? { reason: ErrorReason.CONNECT_BACKOFF, lastError: last.message } : { reason: ErrorReason.CONNECT_BACKOFF, tls, lastError: last.message };
-    return new RpcError('UNAVAILABLE', `${this.address} is reconnecting after backoff; last error: ${last.message}`, details, { notProcessed: true, cause: last });
   }
 
   /** Settles every pending call with its own copy of the error (stages annotate errors per call). */
@@ -368,23 +323,4 @@ export class Channel {
       p.reject(new RpcError(err.code, err.message, err.details));
     }
   }
-}
-
-function closeConnection(conn: Connection): Promise<void> {
-  return new Promise((resolve) => {
-    if (conn.closed) {
-      resolve();
-      return;
-    }
-    // A peer that never acknowledges the FIN must not hold close() open.
-    const timer = setTimeout(() => conn.destroy('close timed out'), 1_000);
-    conn.attach({
-      onFrame: () => {},
-      onClose: () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    });
-    conn.end();
-  });
 }

@@ -155,3 +155,23 @@ class Handshake {
     );
   }
 }
+
+/** Ends `conn` (flushing what is queued); resolves once it is closed, within a second at most. */
+export function closeGracefully(conn: Connection): Promise<void> {
+  return new Promise((resolve) => {
+    if (conn.closed) {
+      resolve();
+      return;
+    }
+    // A peer that never acknowledges the FIN must not hold close() open.
+    const timer = setTimeout(() => conn.destroy('close timed out'), 1_000);
+    conn.attach({
+      onFrame: () => {},
+      onClose: () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    });
+    conn.end();
+  });
+}
