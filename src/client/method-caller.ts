@@ -1,5 +1,11 @@
-import { type CallContext, currentContext, type Invoker, invokeNext, withAttempts } from '../call';
-import { ErrorReason, isRpcError, RpcError } from '../errors';
+import type { CallContext } from '../call';
+// Names read on every call come straight from their files (the hot-path files of the import
+// rules): a folder's index.ts re-exports them as getters, which cost a lookup on each read.
+import { currentContext } from '../call/context-storage';
+import { withAttempts } from '../call/deadline-stage';
+import { type Invoker, invokeNext } from '../call/invoker';
+import { ErrorReason } from '../errors/error-reason';
+import { isRpcError, RpcError } from '../errors/rpc-error';
 import { RETRY_ATTEMPT_METADATA_KEY, type RetryPolicy } from '../resilience';
 import { ClientCall } from './client-call';
 import type { KnownFacts } from './method-facts';

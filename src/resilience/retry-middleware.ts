@@ -1,4 +1,5 @@
-import { type Invoker, invokeNext, type Middleware } from '../call';
+import type { Middleware } from '../call';
+import { type Invoker, invokeNext } from '../call/invoker';
 import { ErrorReason, isRpcError, reasonOf, type RpcError, type StoppedBy } from '../errors';
 import { abortableSleep } from './abortable-sleep';
 import type { RetryableCall } from './client-attempt';

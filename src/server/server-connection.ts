@@ -1,31 +1,19 @@
 import type { Logger } from 'pino';
-import * as callLayer from '../call';
 import type { DeadlineList, Peer, Timed } from '../call';
-import { ErrorReason, isRpcError, reasonOf, RpcError, type RpcCode } from '../errors';
-import * as protocol from '../protocol';
-import type { Codec, CodecName } from '../protocol';
+// Names read on every call come straight from their files (the hot-path files of the import
+// rules): a folder's index.ts re-exports them as getters, which cost a lookup on each read.
+import { runWithContext } from '../call/context-storage';
+import { DeadlineTimers } from '../call/deadline-timers';
+import { ErrorReason, reasonOf, type RpcCode } from '../errors';
+import { isRpcError, RpcError } from '../errors/rpc-error';
+import { type Codec, type CodecName, createCodec, encodeHandshake, negotiate, parseHello, type ServiceDescriptor } from '../protocol';
+import { FRAME_HEADER_BYTES, FrameFlags, FrameType } from '../protocol/frame';
+import { encodeFrame, finishFrame } from '../protocol/frame-encoder';
+import { decodeRequest, encodeErrorFramed } from '../protocol/messages';
 import type { Connection } from '../transport';
 import { IdTable } from '../util';
 import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
 import { ServerCall } from './server-call';
-
-// Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
-// dictionary mode, so each use on the hot path was a getter call and a dictionary lookup
-// (docs/performance.md has what binding them bought).
-const { DeadlineTimers, runWithContext } = callLayer;
-const {
-  createCodec,
-  decodeRequest,
-  encodeErrorFramed,
-  encodeFrame,
-  encodeHandshake,
-  finishFrame,
-  FRAME_HEADER_BYTES,
-  FrameFlags,
-  FrameType,
-  negotiate,
-  parseHello,
-} = protocol;
 
 // How long a refused peer has to close its side after the refusal before the server cuts it.
 const REFUSED_LINGER_MS = 1_000;
@@ -39,7 +27,7 @@ export interface ServerConnectionOptions {
   logger: Logger;
   maxInFlightPerConnection: number | undefined;
   /** What the HELLO_ACK lists: `{}` with `advertiseMethods: false`; by default the dispatcher's descriptors. */
-  advertised?: Record<string, protocol.ServiceDescriptor>;
+  advertised?: Record<string, ServiceDescriptor>;
   /** Keepalive and idle settings; `isBusy` is added per connection. */
   liveness: { keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number; idleTimeoutMs?: number };
 }

@@ -1,19 +1,16 @@
 import type { EndpointState } from '../../balancer';
-import { remainingMs } from '../../call';
-import { ErrorReason, RpcError } from '../../errors';
-import {
-  type Codec,
-  decodeError,
-  encodeFrame,
-  encodeRequestFramed,
-  finishFrame,
-  FRAME_HEADER_BYTES,
-  FrameFlags,
-  FrameType,
-  type ServiceDescriptor,
-} from '../../protocol';
+// Names read on every call come straight from their files (the hot-path files of the import
+// rules): a folder's index.ts re-exports them as getters, which cost a lookup on each read.
+import { remainingMs } from '../../call/deadline';
+import { ErrorReason } from '../../errors/error-reason';
+import { RpcError } from '../../errors/rpc-error';
+import type { ServiceDescriptor } from '../../protocol';
+import { FRAME_HEADER_BYTES, FrameFlags, FrameType } from '../../protocol/frame';
+import { encodeFrame, finishFrame } from '../../protocol/frame-encoder';
+import { decodeError, encodeRequestFramed } from '../../protocol/messages';
 import { type Connection, KEEPALIVE_TIMEOUT_REASON } from '../../transport';
-import { IdTable, turnNowMs } from '../../util';
+import { IdTable } from '../../util';
+import { turnNowMs } from '../../util/turn-clock';
 import type { ChannelCall } from './channel-call';
 import { abortable, asRpcError, notProcessed } from './connect-errors';
 import { closeGracefully, openSession, type Session, type SessionOptions } from './connect';

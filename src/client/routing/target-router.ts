@@ -1,9 +1,10 @@
 import { satisfies, subset, valid, validRange } from 'semver';
 import type { Balancer } from '../../balancer';
 import { type Instance, type InstanceCache, instanceAddress } from '../../discovery';
-import { ErrorReason, isRpcError, reasonOf, RpcError } from '../../errors';
+import { ErrorReason, reasonOf } from '../../errors';
+import { isRpcError, RpcError } from '../../errors/rpc-error';
 import { type Breakers, countsAgainstEndpoint } from '../../resilience';
-import { turnNowMs } from '../../util';
+import { turnNowMs } from '../../util/turn-clock';
 import type { ChannelPool, ChannelTransport } from '../connection/channel-pool';
 import type { ClientCall } from '../client-call';
 import { Endpoint } from './endpoint';
