@@ -1,7 +1,8 @@
-// resilience/: the client attempt's contract (ClientAttempt), retry (policy, decision, backoff,
-// budget) and hedging beside it, circuit breakers (the only importer of
-// opossum), bulkhead, rate limit, fallback, policy merging, and failure-kind.ts (which codes count
-// against an endpoint and which may be retried). Layer 2: imports call/, errors/ and util/ only.
+// resilience/: what a client attempt must offer its stages (ClientAttempt, RetryableCall), retry
+// (policy, decision, backoff, budget) and hedging beside it, circuit breakers (admit, then done;
+// the only importer of opossum), bulkhead, rate limit, fallback, policy merging, and
+// failure-kind.ts (which codes count against an endpoint and which may be retried).
+// Layer 2: imports call/, errors/ and util/ only.
 export { ResilienceReason } from './reasons';
 export { type MonotonicClock, monotonicNowMs } from './clock';
 export {
