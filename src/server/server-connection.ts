@@ -1,32 +1,20 @@
 import type { Logger } from 'pino';
-import * as callLayer from '../call';
 import type { DeadlineList, Peer, Timed } from '../call';
-import { ErrorReason, isRpcError, reasonOf, RpcError, type RpcCode } from '../errors';
-import * as protocol from '../protocol';
-import type { Codec, CodecName } from '../protocol';
+// Names read on every call come straight from their files (the hot-path files of the import
+// rules): a folder's index.ts re-exports them as getters, which cost a lookup on each read.
+import { runWithContext } from '../call/context-storage';
+import { DeadlineTimers } from '../call/deadline-timers';
+import { ErrorReason, reasonOf, type RpcCode } from '../errors';
+import { isRpcError, RpcError } from '../errors/rpc-error';
+import { agreeFeatures, type Codec, type CodecName, createCodec, encodeHandshake, type Hello, type HelloAck, negotiate, parseHello, type RequestMessage, type ServiceDescriptor } from '../protocol';
+import { FRAME_HEADER_BYTES, FrameFlags, FrameType } from '../protocol/frame';
+import { encodeFrame, finishFrame } from '../protocol/frame-encoder';
+import { decodeRequest, encodeErrorFramed } from '../protocol/messages';
 import type { Connection } from '../transport';
 import { IdTable } from '../util';
 import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
 import { ServerCall } from './server-call';
 import { type ServerStreamOptions, ServerStreams, type StreamTableOwner } from './server-streams';
-
-// Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
-// dictionary mode, so each use on the hot path was a getter call and a dictionary lookup
-// (docs/performance.md has what binding them bought).
-const { DeadlineTimers, runWithContext } = callLayer;
-const {
-  createCodec,
-  decodeRequest,
-  encodeErrorFramed,
-  encodeFrame,
-  encodeHandshake,
-  finishFrame,
-  FRAME_HEADER_BYTES,
-  FrameFlags,
-  FrameType,
-  negotiate,
-  parseHello,
-} = protocol;
 
 // How long a refused peer has to close its side after the refusal before the server cuts it.
 const REFUSED_LINGER_MS = 1_000;
@@ -40,7 +28,7 @@ export interface ServerConnectionOptions {
   logger: Logger;
   maxInFlightPerConnection: number | undefined;
   /** What the HELLO_ACK lists: `{}` with `advertiseMethods: false`; by default the dispatcher's descriptors. */
-  advertised?: Record<string, protocol.ServiceDescriptor>;
+  advertised?: Record<string, ServiceDescriptor>;
   /** Stream window and limits; streams are refused with UNIMPLEMENTED when absent. */
   streams?: ServerStreamOptions;
   /** Keepalive and idle settings; `isBusy` is added per connection. */
@@ -191,17 +179,17 @@ export class ServerConnection implements StreamTableOwner {
         FrameType.HELLO_ACK,
         0,
         0,
-        encodeHandshake(this.helloAck(agreed.version, agreed.codec, hello as protocol.Hello)),
+        encodeHandshake(this.helloAck(agreed.version, agreed.codec, hello as Hello)),
       ),
     );
     if (this.draining) this.conn.send(encodeFrame(FrameType.DRAIN, 0, 0));
   }
 
-  private helloAck(version: number, codec: CodecName, hello: protocol.Hello): protocol.HelloAck {
-    const ack: protocol.HelloAck = { version, codec, maxFrameBytes: this.opts.maxFrameBytes, services: this.opts.advertised ?? this.opts.dispatcher.descriptors };
+  private helloAck(version: number, codec: CodecName, hello: Hello): HelloAck {
+    const ack: HelloAck = { version, codec, maxFrameBytes: this.opts.maxFrameBytes, services: this.opts.advertised ?? this.opts.dispatcher.descriptors };
     // Features are listed only when both sides speak them; a client that offers none sees none.
     if (this.opts.streams !== undefined) {
-      const features = protocol.agreeFeatures(hello.features);
+      const features = agreeFeatures(hello.features);
       if (features.length > 0) ack.features = features;
     }
     return ack;
@@ -400,7 +388,7 @@ export class ServerConnection implements StreamTableOwner {
     return this.inFlight.size === 0 && (this.streams === null || this.streams.size === 0);
   }
 
-  private openStream(id: number, flags: number, req: protocol.RequestMessage, entry: MethodEntry): void {
+  private openStream(id: number, flags: number, req: RequestMessage, entry: MethodEntry): void {
     const opts = this.opts.streams;
     if (opts === undefined) {
       this.sendError(id, 'UNIMPLEMENTED', `${entry.service}.${entry.method}: this server does not serve streams`, { reason: ErrorReason.STREAMS_UNSUPPORTED }, 0);
