@@ -1,4 +1,5 @@
-// resilience/: retry (policy, decision, backoff, budget), circuit breakers (the only importer of
+// resilience/: the client attempt's contract (ClientAttempt), retry (policy, decision, backoff,
+// budget) and hedging beside it, circuit breakers (the only importer of
 // opossum), bulkhead, rate limit, fallback, policy merging, and failure-kind.ts (which codes count
 // against an endpoint and which may be retried). Layer 2: imports call/, errors/ and util/ only.
 export { ResilienceReason } from './reasons';
@@ -32,6 +33,8 @@ export { backoffCapMs, fullJitterBackoffMs } from './full-jitter-backoff';
 export { type RetryDecision, decideRetry, retryAfterMsOf } from './decide-retry';
 export { RetryBudget, RETRY_BUDGET_WINDOW_MS, RETRY_BUDGET_BUCKETS } from './retry-budget';
 export { type RetryMiddlewareOptions, retryMiddleware, RETRY_ATTEMPT_METADATA_KEY } from './retry-middleware';
+export { type RetryableCall, type ClientAttempt } from './client-attempt';
+export { type ResolvedHedgePolicy, hedgeStage } from './hedge';
 export { abortableSleep, abortError } from './abortable-sleep';
 export {
   type BreakerPolicy,
@@ -50,6 +53,9 @@ export {
   Breakers,
   EndpointBreaker,
   breakerKey,
+  ADMITTED,
+  type Admission,
+  type BreakerProbe,
 } from './breakers';
 export { type BulkheadPolicy, type ResolvedBulkheadPolicy, resolveBulkheadPolicy, DEFAULT_MAX_QUEUE } from './bulkhead-policy';
 export { Bulkhead, bulkheadMiddleware } from './bulkhead';
