@@ -93,7 +93,11 @@ export function resolveMethodPolicy(
   let timeoutMs = Infinity;
   for (const layer of layers) if (layer?.timeoutMs !== undefined && layer.timeoutMs < timeoutMs) timeoutMs = layer.timeoutMs;
   if (facts?.timeoutMs !== undefined && facts.timeoutMs < timeoutMs) timeoutMs = facts.timeoutMs;
-  const streamTimeoutMs = timeoutMs === Infinity ? undefined : timeoutMs;
+  // A stream takes only a timeout set for the method itself: a target-wide one (the app's or the
+  // proxy's default, a class @Timeout) is meant for its unary calls and would cut every feed.
+  let streamTimeoutMs: number | undefined;
+  for (const layer of [appMethod, facts?.policy, methodOverride]) if (layer?.timeoutMs !== undefined && (streamTimeoutMs === undefined || layer.timeoutMs < streamTimeoutMs)) streamTimeoutMs = layer.timeoutMs;
+  if (facts?.timeoutMs !== undefined && (streamTimeoutMs === undefined || facts.timeoutMs < streamTimeoutMs)) streamTimeoutMs = facts.timeoutMs;
   if (timeoutMs === Infinity) timeoutMs = DEFAULT_DEADLINE_MS;
 
   const idempotentSet = methodOverride?.idempotent ?? appMethod?.idempotent ?? facts?.idempotent;
