@@ -87,6 +87,7 @@ export class StreamsService {
   /** `n` messages, then the connection drops under the stream. */
   @Method({ stream: 'server' })
   async *dropAfter(n: number): AsyncGenerator<number> {
+    this.log.calls++;
     for (let i = 0; i < n; i++) yield i;
     // Let the messages reach the socket first: a dropped connection loses what is still queued.
     await new Promise((r) => setTimeout(r, 50));
