@@ -193,7 +193,7 @@ export class Client extends EventEmitter<ClientEvents> {
    */
   endpointViews(): Array<{ readonly service: string; readonly view: EndpointView; readonly calls: number; readonly failures: number }> {
     const out: Array<{ service: string; view: EndpointView; calls: number; failures: number }> = [];
-    for (const t of this.targets) for (const e of t.router.views()) out.push({ service: t.service, view: e, calls: e.calls, failures: e.failures });
+    for (const t of this.targets.all) for (const e of t.router.views()) out.push({ service: t.service, view: e, calls: e.calls, failures: e.failures });
     return out;
   }
 
