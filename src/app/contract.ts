@@ -51,6 +51,7 @@ export function resolveContract(target: Class): ServiceContract {
   for (const [name, opts] of getMethodMetadata(target)) {
     const m: ServiceContract['methods'][string] = { idempotent: opts.idempotent ?? false };
     if (opts.timeoutMs !== undefined) m.timeoutMs = opts.timeoutMs;
+    if (opts.stream !== undefined) m.stream = opts.stream;
     const policy = contractPolicy(target, getResilienceMetadata(target, name), `${meta.name}.${name}`, true);
     if (policy !== undefined) m.policy = policy;
     methods[name] = m;

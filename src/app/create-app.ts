@@ -315,6 +315,7 @@ export async function createApp(opts: AppOptions = {}, internals?: AppInternals)
     connectTimeoutMs: o.connectTimeoutMs,
     defaultPolicy: o.policy,
     keepalive: o.keepalive,
+    streamWindow: o.streamWindow,
   });
   bindRemoteInjections(container, client);
   for (const cls of classes) bindSingleton(container, cls);

@@ -30,6 +30,7 @@ export function createClient(opts: ClientOptions = {}): Client {
     connectTimeoutMs: o.connectTimeoutMs,
     defaultPolicy: o.policy,
     keepalive: o.keepalive,
+    streamWindow: o.streamWindow,
   });
   wireTelemetry(o.interceptors, { logger: log, client });
   return client;

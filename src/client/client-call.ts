@@ -1,6 +1,8 @@
 import { type DeadlineCall, type DeadlineList, deadlineExceeded, type Peer, type Timed } from '../call';
 import { ErrorReason, RpcError, type AttemptRecord } from '../errors';
+import type { StreamKind } from '../protocol';
 import type { ClientAttempt, ResolvedRetryPolicy } from '../resilience';
+import type { ClientStreamState, StreamCallControl } from '../stream';
 import type { AbortWatcher, ChannelCall } from './connection/channel-call';
 import { type LearningCall, learnFacts, type MethodFacts, type MethodFactsSource } from './method-facts';
 
@@ -15,7 +17,7 @@ import { type LearningCall, learnFacts, type MethodFacts, type MethodFactsSource
  * the client together. The controller (and so `signal`) is made only when something reads
  * `signal`; stages use `abort()`, `aborted` and `abortReason`.
  */
-export class ClientCall implements DeadlineCall, ClientAttempt<ClientCall>, ChannelCall, LearningCall, Timed {
+export class ClientCall implements DeadlineCall, ClientAttempt<ClientCall>, ChannelCall, LearningCall, Timed, StreamCallControl {
   readonly side = 'client' as const;
   peer: Peer | undefined = undefined;
   principal: unknown = undefined;
@@ -45,6 +47,10 @@ export class ClientCall implements DeadlineCall, ClientAttempt<ClientCall>, Chan
   timerPrev: Timed | null = null;
   timerNext: Timed | null = null;
   timerList: DeadlineList | null = null;
+  /** Which side streams (interceptors read it as `ctx.stream`); undefined on a unary call. */
+  stream: StreamKind | undefined = undefined;
+  /** The stream's state across attempts (docs/streaming.md); null on a unary call. */
+  streamState: ClientStreamState | null = null;
   private controller: AbortController | null = null;
   private forks: ClientCall[] | null = null;
 
@@ -93,6 +99,11 @@ export class ClientCall implements DeadlineCall, ClientAttempt<ClientCall>, Chan
   /** A linked signal (the caller's or the parent call's) aborted: cancel this call. */
   handleEvent(): void {
     this.abort(new RpcError('CANCELLED', 'call cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }));
+  }
+
+  /** A stream committed (a message arrived, or input was taken): no attempt may follow. */
+  commit(): void {
+    this.retriesAllowed = false;
   }
 
   /** Records a failed attempt. */

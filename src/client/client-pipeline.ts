@@ -61,7 +61,8 @@ function hedgeWhenIdempotent(hedge: Middleware<ClientCall>, retry: Middleware<Cl
   return (next) => {
     const hedged = hedge(next);
     const retried = retry(next);
-    return (ctx) => (ctx.idempotent ? hedged(ctx) : retried(ctx));
+    // A stream is never hedged: two copies of it would both stream.
+    return (ctx) => (ctx.idempotent && ctx.streamState === null ? hedged(ctx) : retried(ctx));
   };
 }
 
@@ -91,7 +92,7 @@ export function buildClientPipeline(parts: ClientPipelineParts): ClientPipeline 
     const hedge = hedgeStage<ClientCall>(policy.hedge, parts.budget);
     // A method whose idempotency the server's handshake will tell (a call by name): each call
     // hedges once it is known to be idempotent, and retries as any other method until then.
-    stages.push(policy.idempotentKnown ? hedge : hedgeWhenIdempotent(hedge, retry()));
+    stages.push(hedgeWhenIdempotent(hedge, retry()));
     attempts = true;
   } else {
     stages.push(retry());

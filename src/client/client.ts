@@ -7,6 +7,7 @@ import type { Interceptor, InterceptorFn, InterceptorLike } from '../interceptor
 import type { CodecName } from '../protocol';
 import type { BreakerStateChange } from '../resilience';
 import type { Transport } from '../transport';
+import { DEFAULT_STREAM_WINDOW, type RemoteStream, RemoteStreamHandle, type ResolvedStreamWindow } from '../stream';
 import { checkClientPolicy, type ClientPolicy } from './client-policy';
 import type { ClientStats } from './client-stats';
 import { ChannelPool } from './connection/channel-pool';
@@ -34,6 +35,8 @@ export interface ClientDeps {
   defaultPolicy: ClientPolicy;
   /** Pings on quiet connections; false turns them off. */
   keepalive: { intervalMs: number; timeoutMs: number } | false;
+  /** The window this client's streams grant (`streams.window`). Default 32 messages / 1 MiB. */
+  streamWindow?: ResolvedStreamWindow;
 }
 
 /** Events a Client emits. */
@@ -88,6 +91,7 @@ export class Client extends EventEmitter<ClientEvents> {
       resolveInterceptor: deps.resolveInterceptor,
       resolveContract: deps.resolveContract,
       life: this.life,
+      streamWindow: deps.streamWindow ?? DEFAULT_STREAM_WINDOW,
     });
   }
 
@@ -99,6 +103,9 @@ export class Client extends EventEmitter<ClientEvents> {
     const t = this.targets.make(target, policy);
     return createRemoteProxy(t.service, (method) => {
       const caller = this.targets.caller(t, method);
+      // A server or bidi stream returns its RemoteStream at once; everything else a promise.
+      const kind = t.contract?.methods[method]?.stream;
+      if (kind === 'server' || kind === 'bidi') return (...args: unknown[]) => caller.stream(args, undefined) as unknown as Promise<unknown>;
       return (...args: unknown[]) => caller.call(args, undefined);
     }) as Remote<T>;
   }
@@ -128,6 +135,33 @@ export class Client extends EventEmitter<ClientEvents> {
       return Promise.reject(beforeAnyAttempt(asInvalidArgument(err)));
     }
     return caller.call(args, call);
+  }
+
+  /**
+   * Opens a server or bidi stream of `service.method` by name, and returns it at once (for a bidi
+   * stream the first argument is the input: any AsyncIterable or Iterable). The method's kind is
+   * learnt from the server's handshake. Never throws: bad arguments or options, or a closed
+   * client, make the iteration throw (`INVALID_ARGUMENT`, `UNAVAILABLE`). Client streams are
+   * called with `invoke(service, method, [input, ...args])`.
+   */
+  stream(service: string, method: string, args: unknown[] = [], call?: CallOptions): RemoteStream<unknown> {
+    if (this.life.closed) return RemoteStreamHandle.failed(beforeAnyAttempt(clientClosedError()));
+    if (typeof service !== 'string' || service === '' || typeof method !== 'string' || method === '') {
+      return RemoteStreamHandle.failed(
+        beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `stream(service, method, args): service and method must be non-empty strings, got ${describe(service)} and ${describe(method)}`)),
+      );
+    }
+    if (!Array.isArray(args)) return RemoteStreamHandle.failed(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', 'stream(service, method, args): args must be an array')));
+    if (call !== undefined && (typeof call !== 'object' || call === null)) {
+      return RemoteStreamHandle.failed(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `stream(service, method, args, options): options must be an object, got ${describe(call)}`)));
+    }
+    let caller: MethodCaller;
+    try {
+      caller = this.targets.caller(this.targets.named(service), method);
+    } catch (err) {
+      return RemoteStreamHandle.failed(beforeAnyAttempt(asInvalidArgument(err)));
+    }
+    return caller.stream(args, call);
   }
 
   /** The endpoints of a service as this client's calls by name see them: state, in flight, latency, breaker. */

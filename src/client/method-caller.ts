@@ -6,6 +6,9 @@ import { withAttempts } from '../call/deadline-stage';
 import { type Invoker, invokeNext } from '../call/invoker';
 import { ErrorReason } from '../errors/error-reason';
 import { isRpcError, RpcError } from '../errors/rpc-error';
+import { RivetConfigError } from '../errors';
+import type { StreamKind } from '../protocol';
+import { ClientStreamState, isAsyncIterable, type RemoteStream, RemoteStreamHandle, type ResolvedStreamWindow, resolveStreamWindow, type StreamWindow } from '../stream';
 import { RETRY_ATTEMPT_METADATA_KEY, type RetryPolicy } from '../resilience';
 import { ClientCall } from './client-call';
 import type { KnownFacts } from './method-facts';
@@ -25,6 +28,10 @@ export interface CallOptions {
    * one rejects the call with INVALID_ARGUMENT before any attempt.
    */
   retry?: false | RetryPolicy;
+  /** Streams only: fail the stream (DEADLINE_EXCEEDED, `STREAM_IDLE`) when no message moves either way for this long. */
+  idleTimeoutMs?: number;
+  /** Streams only: the flow-control window this caller grants for the server's messages (default: the app's `streams.window`). */
+  window?: StreamWindow;
 }
 
 /** Whether the client that owns a caller is closed; one object shared by all its callers. */
@@ -48,7 +55,107 @@ export class MethodCaller {
     /** The method's merged retry layers, for calls that set their own `retry`. */
     private readonly retryLayer: Partial<RetryPolicy> | false,
     private readonly life: ClientLife,
+    /** The window this client grants on streams, unless a call sets its own. */
+    private readonly streamWindow: ResolvedStreamWindow,
   ) {}
+
+  /**
+   * A server or bidi stream: returns at once, having sent the request. Never throws: what would
+   * reject a call (bad options, a closed client) is thrown by the iteration instead.
+   */
+  stream(args: unknown[], opts: CallOptions | undefined): RemoteStream<unknown> {
+    // By name with nothing learnt yet: an async iterable first argument reads as a bidi input;
+    // the server's handshake corrects the guess before the request goes (Channel.openStream).
+    const known = this.facts.stream;
+    const kind: StreamKind = known === 'bidi' || known === 'server' ? known : known === undefined && isAsyncIterable(args[0]) ? 'bidi' : 'server';
+    let call: ClientCall;
+    try {
+      if (known === 'client') throw beforeAnyAttempt(unimplementedAs(this.service, this.method, 'client', 'invoke()'));
+      call = this.startStream(args, opts, kind);
+    } catch (err) {
+      return RemoteStreamHandle.failed(isRpcError(err) ? err : beforeAnyAttempt(asInvalidArgument(err)));
+    }
+    const state = call.streamState as ClientStreamState;
+    this.runStream(call, opts);
+    return new RemoteStreamHandle(state.receiver!, (reason) =>
+      call.abort(new RpcError('CANCELLED', reason ?? 'stream cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER })),
+    );
+  }
+
+  /** A client stream (`invoke` with an iterable first argument): resolves with the handler's reply. */
+  private clientStream(args: unknown[], opts: CallOptions | undefined): Promise<unknown> {
+    let call: ClientCall;
+    try {
+      call = this.startStream(args, opts, 'client');
+    } catch (err) {
+      return Promise.reject(isRpcError(err) ? err : beforeAnyAttempt(asInvalidArgument(err)));
+    }
+    return this.runStream(call, opts);
+  }
+
+  /** Runs a stream's chain; its outcome ends the stream's state (and so the caller's iteration). */
+  private runStream(call: ClientCall, opts: CallOptions | undefined): Promise<unknown> {
+    const state = call.streamState as ClientStreamState;
+    const parentSignal = currentContext()?.signal;
+    const facts = this.facts;
+    const finish = (): void => {
+      opts?.signal?.removeEventListener('abort', call);
+      parentSignal?.removeEventListener('abort', call);
+      if (!facts.complete && call.learnt !== undefined) facts.learn(call.learnt);
+    };
+    const result = invokeNext(this.invoker, call).then(
+      (value) => {
+        finish();
+        state.settle();
+        return value;
+      },
+      (err: unknown) => {
+        withAttempts(err, call);
+        finish();
+        state.settle(err);
+        throw err;
+      },
+    );
+    // A server or bidi stream's caller learns the outcome from its iteration, not this promise.
+    if (state.receiver !== null) result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * A stream's context. Unlike a unary call it has no default deadline: only the call's
+   * `timeoutMs`, the method's own (decorator or policy) and a parent call's deadline bound it.
+   */
+  private startStream(args: unknown[], opts: CallOptions | undefined, kind: StreamKind): ClientCall {
+    if (this.life.closed) throw beforeAnyAttempt(clientClosedError());
+    const parent = currentContext();
+    const now = Date.now();
+    let timeoutMs = this.facts.streamTimeoutMs;
+    if (opts?.timeoutMs !== undefined) {
+      if (!(typeof opts.timeoutMs === 'number' && opts.timeoutMs > 0)) {
+        throw beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `call option timeoutMs must be a number of milliseconds > 0, got ${String(opts.timeoutMs)}`));
+      }
+      if (timeoutMs === undefined || opts.timeoutMs < timeoutMs) timeoutMs = opts.timeoutMs;
+    }
+    let deadline = timeoutMs === undefined ? undefined : now + timeoutMs;
+    if (parent !== undefined && parent.deadline !== undefined && (deadline === undefined || parent.deadline < deadline)) deadline = parent.deadline;
+    const idle = opts?.idleTimeoutMs;
+    if (idle !== undefined && !(typeof idle === 'number' && idle > 0 && idle <= 2_147_483_647)) {
+      throw beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `call option idleTimeoutMs must be a number of milliseconds > 0, got ${String(idle)}`));
+    }
+    let window = this.streamWindow;
+    if (opts?.window !== undefined) {
+      try {
+        window = resolveStreamWindow('call option window', opts.window, this.streamWindow);
+      } catch (err) {
+        throw beforeAnyAttempt(err instanceof RivetConfigError ? new RpcError('INVALID_ARGUMENT', err.message, undefined, { cause: err }) : asInvalidArgument(err));
+      }
+    }
+    const facts = this.facts;
+    const call = new ClientCall(this.service, this.method, args, opts?.metadata ? { ...opts.metadata } : {}, deadline, facts.idempotent, facts.idempotentKnown);
+    call.stream = kind;
+    call.streamState = new ClientStreamState(kind, window, kind === 'server' ? undefined : args[0], idle, call);
+    return this.link(call, opts, parent, now);
+  }
 
   /**
    * One call: rejects with RpcError, never throws. Not an `async` function: one on every call
@@ -56,6 +163,13 @@ export class MethodCaller {
    * and the extra bookkeeping only when the call has signals or facts to learn.
    */
   call(args: unknown[], opts: CallOptions | undefined): Promise<unknown> {
+    // One comparison for a method known to be unary; a call by name not yet learnt looks at its first argument.
+    const facts0 = this.facts;
+    if (facts0.stream !== undefined || !facts0.complete) {
+      const kind = facts0.stream;
+      if (kind === 'client' || (kind === undefined && isAsyncIterable(args[0]))) return this.clientStream(args, opts);
+      if (kind !== undefined) return Promise.reject(beforeAnyAttempt(unimplementedAs(this.service, this.method, kind, 'stream()')));
+    }
     const parent = currentContext();
     let call: ClientCall;
     try {
@@ -110,7 +224,12 @@ export class MethodCaller {
     // A call made while handling a call inherits what is left of that call's deadline, and is
     // cancelled with it.
     if (parent !== undefined && parent.deadline !== undefined && parent.deadline < deadline) deadline = parent.deadline;
-    const call = new ClientCall(this.service, this.method, args, opts?.metadata ? { ...opts.metadata } : {}, deadline, facts.idempotent, facts.idempotentKnown);
+    return this.link(new ClientCall(this.service, this.method, args, opts?.metadata ? { ...opts.metadata } : {}, deadline, facts.idempotent, facts.idempotentKnown), opts, parent, now);
+  }
+
+  /** Links a new call to its options and its parent call: retries across hops, its retry policy, its signals. */
+  private link(call: ClientCall, opts: CallOptions | undefined, parent: CallContext | undefined, now: number): ClientCall {
+    const facts = this.facts;
     // A handler serving a retried call does not retry its own calls: retries would multiply
     // across hops (3 attempts at each of N hops is 3^N).
     if (parent !== undefined && parent.metadata[RETRY_ATTEMPT_METADATA_KEY] !== undefined) call.retriesAllowed = false;
@@ -131,6 +250,11 @@ export class MethodCaller {
     parentSignal?.addEventListener('abort', call, { once: true });
     return call;
   }
+}
+
+/** The refusal of a streaming method called the wrong way. */
+function unimplementedAs(service: string, method: string, kind: StreamKind, how: string): RpcError {
+  return new RpcError('UNIMPLEMENTED', `${service}.${method} is a ${kind} stream; call it with ${how}`, { reason: ErrorReason.STREAMS_UNSUPPORTED }, { notProcessed: true });
 }
 
 /** The refusal of a call on a closed client. */

@@ -14,6 +14,8 @@ export interface MethodFacts {
   readonly idempotent: boolean;
   /** The method's own timeout on the server, when it has one; it caps the call's deadline. */
   readonly timeoutMs?: number;
+  /** Which side streams, on a streaming method (docs/streaming.md). */
+  readonly stream?: 'server' | 'client' | 'bidi';
 }
 
 /** A place method facts come from: one endpoint's handshake (a channel) today. */
@@ -70,6 +72,10 @@ export class KnownFacts {
     public idempotentKnown: boolean,
     /** False for a call by name until a call learns the method's facts. */
     public complete: boolean,
+    /** Which side streams, on a streaming method; undefined for a unary one (or one not yet learnt). */
+    public stream: 'server' | 'client' | 'bidi' | undefined = undefined,
+    /** A stream's timeout: only one set on purpose (no default deadline for streams). */
+    public streamTimeoutMs: number | undefined = undefined,
   ) {}
 
   /** Takes what a call learnt. */
@@ -79,6 +85,8 @@ export class KnownFacts {
       this.idempotentKnown = true;
     }
     if (facts.timeoutMs !== undefined && facts.timeoutMs < this.timeoutMs) this.timeoutMs = facts.timeoutMs;
+    if (facts.timeoutMs !== undefined && (this.streamTimeoutMs === undefined || facts.timeoutMs < this.streamTimeoutMs)) this.streamTimeoutMs = facts.timeoutMs;
+    if (facts.stream !== undefined) this.stream = facts.stream;
     this.complete = true;
   }
 }

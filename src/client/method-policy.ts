@@ -22,6 +22,8 @@ import type { TlsClientOptions } from '../transport';
 /** What one method's chain is built from. */
 export interface ResolvedMethodPolicy {
   readonly timeoutMs: number;
+  /** The timeout set on purpose (decorator, policy), without the unary default: what bounds a stream. */
+  readonly streamTimeoutMs: number | undefined;
   readonly idempotent: boolean;
   /** Known from the class or the policy; otherwise learnt from the server's handshake. */
   readonly idempotentKnown: boolean;
@@ -91,6 +93,11 @@ export function resolveMethodPolicy(
   let timeoutMs = Infinity;
   for (const layer of layers) if (layer?.timeoutMs !== undefined && layer.timeoutMs < timeoutMs) timeoutMs = layer.timeoutMs;
   if (facts?.timeoutMs !== undefined && facts.timeoutMs < timeoutMs) timeoutMs = facts.timeoutMs;
+  // A stream takes only a timeout set for the method itself: a target-wide one (the app's or the
+  // proxy's default, a class @Timeout) is meant for its unary calls and would cut every feed.
+  let streamTimeoutMs: number | undefined;
+  for (const layer of [appMethod, facts?.policy, methodOverride]) if (layer?.timeoutMs !== undefined && (streamTimeoutMs === undefined || layer.timeoutMs < streamTimeoutMs)) streamTimeoutMs = layer.timeoutMs;
+  if (facts?.timeoutMs !== undefined && (streamTimeoutMs === undefined || facts.timeoutMs < streamTimeoutMs)) streamTimeoutMs = facts.timeoutMs;
   if (timeoutMs === Infinity) timeoutMs = DEFAULT_DEADLINE_MS;
 
   const idempotentSet = methodOverride?.idempotent ?? appMethod?.idempotent ?? facts?.idempotent;
@@ -117,6 +124,7 @@ export function resolveMethodPolicy(
   if (hedgeOn && idempotentSet === false) hedgeOn = false;
   return Object.freeze({
     timeoutMs,
+    streamTimeoutMs,
     idempotent,
     idempotentKnown: idempotentSet !== undefined,
     retry: resolveRetryPolicy(retry === false ? RETRY_OFF : retry, `${name}: retry`),

@@ -45,7 +45,7 @@ export interface ContractPolicy {
 /** What a client needs to know of a service it calls by class: its name and its methods' facts. */
 export interface ServiceContract {
   name: string;
-  methods: Record<string, { timeoutMs?: number; idempotent: boolean; policy?: ContractPolicy }>;
+  methods: Record<string, { timeoutMs?: number; idempotent: boolean; policy?: ContractPolicy; stream?: 'server' | 'client' | 'bidi' }>;
   /** Class-level decorators. */
   policy?: ContractPolicy;
 }

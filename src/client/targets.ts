@@ -6,6 +6,7 @@ import { RivetConfigError, RivetErrorCode } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
 import { Bulkhead, RetryBudget } from '../resilience';
 import { nonEmptyString } from '../util';
+import type { ResolvedStreamWindow } from '../stream';
 import type { ClientCall } from './client-call';
 import { buildClientPipeline } from './client-pipeline';
 import { checkClientPolicy, type ClientPolicy } from './client-policy';
@@ -46,6 +47,8 @@ export interface TargetsDeps {
   resolveInterceptor: (i: InterceptorLike) => Interceptor | InterceptorFn;
   resolveContract: ContractResolver;
   life: ClientLife;
+  /** The window this client's streams grant (`streams.window`). */
+  streamWindow: ResolvedStreamWindow;
 }
 
 /**
@@ -143,8 +146,8 @@ export class Targets {
       budget: t.budget,
       route: (ctx) => router.route(ctx),
     });
-    const facts = new KnownFacts(policy.timeoutMs, policy.idempotent, policy.idempotentKnown, t.contract !== undefined);
-    caller = new MethodCaller(t.service, method, pipeline.invoke, pipeline.errorsListAttempts, facts, policy.retryLayer, deps.life);
+    const facts = new KnownFacts(policy.timeoutMs, policy.idempotent, policy.idempotentKnown, t.contract !== undefined, t.contract?.methods[method]?.stream, policy.streamTimeoutMs);
+    caller = new MethodCaller(t.service, method, pipeline.invoke, pipeline.errorsListAttempts, facts, policy.retryLayer, deps.life, deps.streamWindow);
     t.callers.set(method, caller);
     return caller;
   }

@@ -72,6 +72,8 @@ export function retryMiddleware<C extends RetryableCall = RetryableCall>(options
     for (let attempt = 1; ; attempt++) {
       // Aborted (deadline or caller): the stage above reports the abort reason; stop here.
       if (ctx.signal.aborted) throw err;
+      // A stream that committed (a message arrived, or input was taken) cannot be replayed.
+      if (ctx.retriesAllowed === false) throw err;
       const remainingMs = ctx.deadline === undefined ? undefined : ctx.deadline - now();
       const safe = ctx.idempotent ?? idempotent;
       const decision = decideRetry(attempt, policy, err, safe, remainingMs, random);

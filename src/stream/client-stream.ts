@@ -42,7 +42,7 @@ const ATTEMPT_OVER = new RpcError('CANCELLED', 'stream attempt over');
 export class ClientStreamState {
   /** What the caller iterates; null for a client stream (its outcome is the call's value). */
   readonly receiver: StreamReceiver | null;
-  private readonly input: AsyncIterator<unknown> | null;
+  private input: AsyncIterator<unknown> | null;
   private attempt: ClientStreamAttempt | null = null;
   private committed = false;
   private settled = false;
@@ -55,7 +55,7 @@ export class ClientStreamState {
    * nor an Iterable.
    */
   constructor(
-    readonly kind: StreamKind,
+    public kind: StreamKind,
     private readonly window: ResolvedStreamWindow,
     input: unknown,
     private readonly idleTimeoutMs: number | undefined,
@@ -81,6 +81,26 @@ export class ClientStreamState {
       this.lastActivityMs = Date.now();
       this.idleTimer = setTimeout(() => this.checkIdle(), idleTimeoutMs);
     }
+  }
+
+  /**
+   * Takes the server's word for the method's kind, when a call by name guessed: a server stream
+   * and a bidi stream read the same, only the first argument becomes (or stops being) the input.
+   * False when the kinds cannot be swapped (a client stream for a server stream), or too late.
+   */
+  retarget(kind: StreamKind, firstArg: unknown): boolean {
+    if (kind === this.kind) return true;
+    if (kind === 'client' || this.kind === 'client' || this.committed || this.attempt !== null) return false;
+    if (kind === 'server') {
+      this.input = null;
+    } else {
+      const it = toAsyncIterator(firstArg);
+      if (it === undefined) return false;
+      this.input = it;
+    }
+    this.inputOpen = this.input !== null;
+    this.kind = kind;
+    return true;
   }
 
   /** True once the stream may no longer be retried. */

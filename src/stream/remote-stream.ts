@@ -1,4 +1,5 @@
-import type { StreamReceiver } from './stream-receiver';
+import { ReceiveWindow } from './receive-window';
+import { StreamReceiver } from './stream-receiver';
 
 /**
  * What a streaming call returns to its caller, at once: an AsyncIterable of the server's
@@ -20,6 +21,13 @@ export class RemoteStreamHandle<T> implements RemoteStream<T> {
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return this.receiver as StreamReceiver<T>;
+  }
+
+  /** A stream that failed before it started: its iteration throws `err`. */
+  static failed<T>(err: unknown): RemoteStreamHandle<T> {
+    const receiver = new StreamReceiver(new ReceiveWindow({ messages: 1, bytes: 1 }), { grant: () => undefined, cancel: () => undefined });
+    receiver.fail(err);
+    return new RemoteStreamHandle<T>(receiver, () => undefined);
   }
 
   cancel(reason?: string): void {

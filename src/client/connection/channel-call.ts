@@ -1,4 +1,6 @@
 import type { RpcError } from '../../errors';
+import type { StreamKind } from '../../protocol';
+import type { ClientStreamState } from '../../stream';
 
 /** Told when a call is aborted; the channel's pending entry of the attempt in flight. */
 export interface AbortWatcher {
@@ -20,4 +22,8 @@ export interface ChannelCall {
   /** Made on first read; only the rare wait for a connection reads it. */
   readonly signal: AbortSignal;
   watcher: AbortWatcher | null;
+  /** Which side streams, on a streaming call; undefined on a unary one. */
+  stream: StreamKind | undefined;
+  /** The stream's state across its attempts, on a streaming call; null on a unary one. */
+  readonly streamState: ClientStreamState | null;
 }

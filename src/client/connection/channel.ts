@@ -4,7 +4,9 @@ import type { EndpointState } from '../../balancer';
 import { remainingMs } from '../../call/deadline';
 import { ErrorReason } from '../../errors/error-reason';
 import { RpcError } from '../../errors/rpc-error';
-import type { ServiceDescriptor } from '../../protocol';
+import { decodeCredit, descriptorStreamKind, type ServiceDescriptor } from '../../protocol';
+import { type ClientStreamAttempt, TurnBudget } from '../../stream';
+import { ChannelStreamWire } from './stream-wire';
 import { FRAME_HEADER_BYTES, FrameFlags, FrameType } from '../../protocol/frame';
 import { encodeFrame, finishFrame } from '../../protocol/frame-encoder';
 import { decodeError, encodeRequestFramed } from '../../protocol/messages';
@@ -33,6 +35,9 @@ export interface ChannelOptions extends SessionOptions {
 
 type LifeState = 'idle' | 'connecting' | 'ready' | 'draining' | 'closed';
 
+// The longest a server timer can wait; a stream with no deadline sends it, which the server reads as none.
+const NO_DEADLINE_MS = 2_147_483_647;
+
 const NO_SERVICES: Readonly<Record<string, ServiceDescriptor>> = Object.freeze({});
 
 /**
@@ -54,6 +59,9 @@ export class Channel implements PendingOwner {
   private readonly latency = new PeakEwma();
   private retired = false;
   private advertised: Readonly<Record<string, ServiceDescriptor>> = NO_SERVICES;
+  /** Open stream attempts by id (also in `pending`, which settles them); made on the first stream. */
+  private streams: Map<number, ClientStreamAttempt> | null = null;
+  private budget: TurnBudget | null = null;
 
   constructor(
     readonly host: string,
@@ -68,7 +76,7 @@ export class Channel implements PendingOwner {
    * The facts the server's last handshake advertised for `service.method`: the channel is a
    * method-facts source (client/method-facts.ts). Kept after the connection goes.
    */
-  methodFacts(service: string, method: string): { readonly idempotent: boolean; readonly timeoutMs?: number } | undefined {
+  methodFacts(service: string, method: string): { readonly idempotent: boolean; readonly timeoutMs?: number; readonly stream?: 'server' | 'client' | 'bidi' } | undefined {
     return this.advertised[service]?.methods[method];
   }
 
@@ -139,7 +147,11 @@ export class Channel implements PendingOwner {
     const reason = asRpcError(p.call.abortReason);
     // A call out of time needs no cancel frame: the server holds the same deadline and aborts the
     // handler itself with DEADLINE_EXCEEDED, where a cancel frame racing it would say CANCELLED.
-    if (reason.code !== 'DEADLINE_EXCEEDED') this.session?.conn.send(encodeFrame(FrameType.CANCEL, 0, p.id));
+    // A stream that went idle is another matter: the server knows of no such deadline.
+    const stream = this.endStream(p.id);
+    if (reason.code !== 'DEADLINE_EXCEEDED' || (stream && (reason.details as { reason?: unknown } | undefined)?.reason === ErrorReason.STREAM_IDLE)) {
+      this.session?.conn.send(encodeFrame(FrameType.CANCEL, 0, p.id));
+    }
     p.reject(reason);
     this.afterSettle();
   }
@@ -158,6 +170,7 @@ export class Channel implements PendingOwner {
 
   private send(ctx: ChannelCall): Promise<unknown> {
     if (ctx.abortReason !== undefined) return Promise.reject(ctx.abortReason);
+    if (ctx.streamState !== null) return this.openStream(ctx);
     const timeoutMs = ctx.deadline === undefined ? 0 : remainingMs(ctx.deadline, Date.now());
     if (ctx.deadline !== undefined && timeoutMs === 0) {
       return Promise.reject(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded before the call was sent', { reason: ErrorReason.DEADLINE }, { notProcessed: true }));
@@ -189,6 +202,111 @@ export class Channel implements PendingOwner {
       ctx.watcher = p;
       session.conn.send(finishFrame(frame, FrameType.REQUEST, 0, id));
     });
+  }
+
+  /**
+   * Opens one attempt of a stream: a REQUEST with the STREAM flag, then the stream's window. The
+   * attempt is pending like a call (its RESPONSE, STREAM_END or ERROR settles it); its other
+   * frames go to the stream. A server without streams is refused here, before anything is sent.
+   */
+  private openStream(ctx: ChannelCall): Promise<unknown> {
+    const session = this.session as Session;
+    const state = ctx.streamState as NonNullable<ChannelCall['streamState']>;
+    const name = `${ctx.service}.${ctx.method}`;
+    if (!session.streams) {
+      return Promise.reject(new RpcError('UNIMPLEMENTED', `${this.address} does not speak streams, so ${name} cannot be called`, { reason: ErrorReason.STREAMS_UNSUPPORTED }, { notProcessed: true }));
+    }
+    // The server's word on the method's kind settles what the caller's arguments mean.
+    const advertised = descriptorStreamKind(this.advertised[ctx.service]?.methods[ctx.method]);
+    if (advertised !== undefined && advertised !== state.kind) {
+      if (!state.retarget(advertised, ctx.args[0])) {
+        const how = advertised === 'client' ? 'call it with invoke()' : 'call it with stream()';
+        return Promise.reject(new RpcError('UNIMPLEMENTED', `${name} is a ${advertised} stream; ${how}`, { reason: ErrorReason.STREAMS_UNSUPPORTED }, { notProcessed: true }));
+      }
+      ctx.stream = advertised;
+    }
+    let timeoutMs = NO_DEADLINE_MS;
+    if (ctx.deadline !== undefined) {
+      timeoutMs = remainingMs(ctx.deadline, Date.now());
+      if (timeoutMs === 0) return Promise.reject(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded before the stream was opened', { reason: ErrorReason.DEADLINE }, { notProcessed: true }));
+    }
+    // A client or bidi stream's first argument is its input; the wire carries the rest.
+    const args = state.kind === 'server' ? ctx.args : ctx.args.slice(1);
+    let frame: Buffer;
+    try {
+      frame = encodeRequestFramed(session.codec, ctx.service, ctx.method, args, ctx.metadata, timeoutMs);
+    } catch (err) {
+      return Promise.reject(
+        new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
+      );
+    }
+    const payloadBytes = frame.length - FRAME_HEADER_BYTES;
+    if (payloadBytes > session.peerMaxFrameBytes) {
+      return Promise.reject(
+        new RpcError('RESOURCE_EXHAUSTED', `request of ${payloadBytes} bytes exceeds the server's limit of ${session.peerMaxFrameBytes}`, { reason: ErrorReason.FRAME_TOO_LARGE }, { notProcessed: true }),
+      );
+    }
+    const id = this.nextId();
+    return new Promise((resolve, reject) => {
+      const p = new Pending(this, id, resolve, reject, ctx, turnNowMs());
+      this.pending.set(id, p);
+      ctx.watcher = p;
+      session.conn.send(finishFrame(frame, FrameType.REQUEST, FrameFlags.STREAM, id));
+      const wire = new ChannelStreamWire(session.conn, session.codec, id, session.peerMaxFrameBytes, (this.budget ??= new TurnBudget()));
+      (this.streams ??= new Map()).set(id, state.beginAttempt(wire));
+    });
+  }
+
+  /** Forgets a stream attempt (it settled, or was cancelled); returns whether there was one. */
+  private endStream(id: number): boolean {
+    const streams = this.streams;
+    if (streams === null) return false;
+    const attempt = streams.get(id);
+    if (attempt === undefined) return false;
+    streams.delete(id);
+    attempt.close();
+    return true;
+  }
+
+  /** STREAM_DATA, STREAM_END and STREAM_CREDIT; frames of a stream that ended are dropped. */
+  private onStreamFrame(type: number, id: number, payload: Buffer): void {
+    const attempt = this.streams?.get(id);
+    const p = this.pending.get(id);
+    if (attempt === undefined || p === undefined) return;
+    if (type === FrameType.STREAM_CREDIT) {
+      const credit = decodeCredit(payload);
+      if (credit !== undefined) attempt.onCredit(credit.messages, credit.bytes);
+      else this.failStream(p, new RpcError('INTERNAL', 'malformed STREAM_CREDIT frame', { reason: ErrorReason.BAD_REQUEST }));
+      return;
+    }
+    if (type === FrameType.STREAM_END) {
+      this.pending.delete(id);
+      if (p.call.watcher === p) p.call.watcher = null;
+      this.endStream(id);
+      p.resolve(undefined);
+      this.afterSettle();
+      return;
+    }
+    let value: unknown;
+    try {
+      value = (this.session as Session).codec.decode(payload);
+    } catch (err) {
+      this.failStream(p, new RpcError('INTERNAL', `undecodable stream message: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }));
+      return;
+    }
+    if (!attempt.onData(value, payload.length)) {
+      this.failStream(p, new RpcError('RESOURCE_EXHAUSTED', 'the server sent a stream message past its flow-control credit', { reason: ErrorReason.STREAM_OVERRUN }));
+    }
+  }
+
+  /** Fails a stream from our side: the server is told to stop, and the call rejects with `err`. */
+  private failStream(p: Pending, err: RpcError): void {
+    this.pending.delete(p.id);
+    if (p.call.watcher === p) p.call.watcher = null;
+    this.endStream(p.id);
+    this.session?.conn.send(encodeFrame(FrameType.CANCEL, 0, p.id));
+    p.reject(err);
+    this.afterSettle();
   }
 
   private nextId(): number {
@@ -248,7 +366,8 @@ export class Channel implements PendingOwner {
         if (p === undefined) return; // cancelled or timed out: the reply has no one to go to
         this.pending.delete(id);
         if (p.call.watcher === p) p.call.watcher = null;
-        this.latency.record(p.sentAt, turnNowMs());
+        // A stream's reply ends it; how long it lasted says nothing about the endpoint's latency.
+        if (this.streams === null || !this.endStream(id)) this.latency.record(p.sentAt, turnNowMs());
         const codec = this.session.codec;
         if (type === FrameType.RESPONSE) {
           let value: unknown;
@@ -267,6 +386,11 @@ export class Channel implements PendingOwner {
         this.afterSettle();
         return;
       }
+      case FrameType.STREAM_DATA:
+      case FrameType.STREAM_END:
+      case FrameType.STREAM_CREDIT:
+        this.onStreamFrame(type, id, payload);
+        return;
       case FrameType.PING:
         conn.send(encodeFrame(FrameType.PONG, 0, id));
         return;
@@ -315,6 +439,10 @@ export class Channel implements PendingOwner {
   private failAll(err: RpcError): void {
     const pending = this.pending.entries();
     this.pending.clear();
+    if (this.streams !== null) {
+      for (const attempt of this.streams.values()) attempt.close();
+      this.streams.clear();
+    }
     for (const p of pending) {
       if (p.call.watcher === p) p.call.watcher = null;
       p.reject(new RpcError(err.code, err.message, err.details));

@@ -7,9 +7,12 @@ import {
   encodeFrame,
   encodeHandshake,
   FrameType,
+  hasFeature,
   parseHelloAck,
   PROTOCOL_VERSION,
   type ServiceDescriptor,
+  STREAMS_FEATURE,
+  SUPPORTED_FEATURES,
 } from '../../protocol';
 import { type Connection, describeTlsError, type Transport } from '../../transport';
 import { abortable, connectError, notProcessed } from './connect-errors';
@@ -34,6 +37,8 @@ export interface Session {
   readonly peerMaxFrameBytes: number;
   /** What the server advertised, per service (empty when it advertises no methods). */
   readonly services: Record<string, ServiceDescriptor>;
+  /** Both sides speak streams (the HELLO_ACK listed the `streams` feature). */
+  readonly streams: boolean;
   /** The server sent DRAIN with (or right after) its HELLO_ACK: it takes no calls on this connection. */
   readonly draining: boolean;
   /** Set when the connection closed before the channel took it over. */
@@ -70,7 +75,7 @@ export async function openSession(host: string, port: number, address: string, o
   // allows for a HELLO; the client chose this server, so it takes its own full limit at once.
   conn.setMaxIncomingFrameBytes(opts.maxFrameBytes);
   conn.send(
-    encodeFrame(FrameType.HELLO, 0, 0, encodeHandshake({ rivet: true, versions: [PROTOCOL_VERSION], codecs: [...opts.codecs], maxFrameBytes: opts.maxFrameBytes })),
+    encodeFrame(FrameType.HELLO, 0, 0, encodeHandshake({ rivet: true, versions: [PROTOCOL_VERSION], codecs: [...opts.codecs], maxFrameBytes: opts.maxFrameBytes, features: [...SUPPORTED_FEATURES] })),
   );
   try {
     return await abortable(handshake.agreed, signal, () =>
@@ -135,6 +140,7 @@ class Handshake {
       codec: createCodec(ack.codec),
       peerMaxFrameBytes: ack.maxFrameBytes,
       services: ack.services,
+      streams: hasFeature(ack, STREAMS_FEATURE),
       draining: this.drained,
       lostWith: undefined,
     };

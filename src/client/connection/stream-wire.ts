@@ -1,0 +1,38 @@
+import { ErrorReason, RpcError } from '../../errors';
+import { type Codec, encodeCreditFrame, encodeFrame, finishFrame, FRAME_HEADER_BYTES, FrameType } from '../../protocol';
+import type { Connection } from '../../transport';
+import type { StreamWire, TurnBudget } from '../../stream';
+
+/** The frames of one client stream attempt, on its connection and id. */
+export class ChannelStreamWire implements StreamWire {
+  constructor(
+    private readonly conn: Connection,
+    private readonly codec: Codec,
+    private readonly id: number,
+    private readonly peerMaxFrameBytes: number,
+    readonly budget: TurnBudget,
+  ) {}
+
+  sendData(value: unknown): number {
+    let frame: Buffer;
+    try {
+      frame = this.codec.encodeFramed(value);
+    } catch (err) {
+      throw new RpcError('INVALID_ARGUMENT', `stream message could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED });
+    }
+    const size = frame.length - FRAME_HEADER_BYTES;
+    if (size > this.peerMaxFrameBytes) {
+      throw new RpcError('RESOURCE_EXHAUSTED', `stream message of ${size} bytes exceeds the server's limit of ${this.peerMaxFrameBytes}`, { reason: ErrorReason.FRAME_TOO_LARGE });
+    }
+    this.conn.send(finishFrame(frame, FrameType.STREAM_DATA, 0, this.id));
+    return size;
+  }
+
+  sendEnd(): void {
+    this.conn.send(encodeFrame(FrameType.STREAM_END, 0, this.id));
+  }
+
+  sendCredit(messages: number, bytes: number): void {
+    this.conn.send(encodeCreditFrame(this.id, messages, bytes));
+  }
+}
