@@ -229,6 +229,20 @@ describe('streams on the wire (server side)', () => {
     expect(feed.aborted).toBe(1);
   });
 
+  it('lists no feature to a client that offers none, and answers its unary call of a stream method UNIMPLEMENTED', async () => {
+    const old = await RawSocket.connect(port);
+    try {
+      const ack = await old.handshake();
+      expect(ack.features).toBeUndefined();
+      old.sendFrame(FrameType.REQUEST, 1, encodeRequest(codec, 'WireFeed', 'count', [3], {}, 1000));
+      const reply = await old.nextFrame();
+      expect(reply.type).toBe(FrameType.ERROR);
+      expect(decodeError(codec, reply.payload)).toMatchObject({ code: 'UNIMPLEMENTED', details: { reason: 'STREAMS_UNSUPPORTED' } });
+    } finally {
+      await old.destroy();
+    }
+  });
+
   it('runs the handler finally blocks when the connection drops mid-stream', async () => {
     open(sock, 'endless', [], { credit: [2, 1 << 20] });
     await sock.nextFrame();
