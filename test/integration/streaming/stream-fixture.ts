@@ -64,11 +64,13 @@ export class StreamsService {
       for (let i = 0; !signal.aborted; i++) {
         yield i;
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, everyMs);
-          signal.addEventListener('abort', () => {
+          const wake = (): void => {
             clearTimeout(t);
+            signal.removeEventListener('abort', wake);
             resolve();
-          }, { once: true });
+          };
+          const t = setTimeout(wake, everyMs);
+          signal.addEventListener('abort', wake, { once: true });
         });
       }
     } finally {
