@@ -271,8 +271,9 @@ export class Channel implements PendingOwner {
   /** STREAM_DATA, STREAM_END and STREAM_CREDIT; frames of a stream that ended are dropped. */
   private onStreamFrame(type: number, id: number, payload: Buffer): void {
     const attempt = this.streams?.get(id);
-    const p = this.pending.get(id);
-    if (attempt === undefined || p === undefined) return;
+    if (attempt === undefined) return;
+    // In `pending` for as long as it is in `streams`: both are left together.
+    const p = this.pending.get(id) as Pending;
     if (type === FrameType.STREAM_CREDIT) {
       const credit = decodeCredit(payload);
       if (credit !== undefined) attempt.onCredit(credit.messages, credit.bytes);
