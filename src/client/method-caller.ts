@@ -11,7 +11,7 @@ import type { StreamKind } from '../protocol';
 import { ClientStreamState, isAsyncIterable, type RemoteStream, RemoteStreamHandle, type ResolvedStreamWindow, resolveStreamWindow, type StreamWindow } from '../stream';
 import { RETRY_ATTEMPT_METADATA_KEY, type RetryPolicy } from '../resilience';
 import { ClientCall } from './client-call';
-import type { KnownFacts } from './method-facts';
+import type { KnownFacts, MethodFacts } from './method-facts';
 import { resolveCallRetryPolicy } from './method-policy';
 
 /** Per-call options of {@link Client.invoke}. */
@@ -57,6 +57,8 @@ export class MethodCaller {
     private readonly life: ClientLife,
     /** The window this client grants on streams, unless a call sets its own. */
     private readonly streamWindow: ResolvedStreamWindow,
+    /** For a call by name: the method's facts from a handshake already made, if any. */
+    private readonly peekFacts: (() => MethodFacts | undefined) | undefined = undefined,
   ) {}
 
   /**
@@ -66,6 +68,10 @@ export class MethodCaller {
   stream(args: unknown[], opts: CallOptions | undefined): RemoteStream<unknown> {
     // By name with nothing learnt yet: an async iterable first argument reads as a bidi input;
     // the server's handshake corrects the guess before the request goes (Channel.openStream).
+    if (!this.facts.complete && this.peekFacts !== undefined) {
+      const learnt = this.peekFacts();
+      if (learnt !== undefined) this.facts.learn(learnt);
+    }
     const known = this.facts.stream;
     const kind: StreamKind = known === 'bidi' || known === 'server' ? known : known === undefined && isAsyncIterable(args[0]) ? 'bidi' : 'server';
     let call: ClientCall;
@@ -165,6 +171,10 @@ export class MethodCaller {
   call(args: unknown[], opts: CallOptions | undefined): Promise<unknown> {
     // One comparison for a method known to be unary; a call by name not yet learnt looks at its first argument.
     const facts0 = this.facts;
+    if (!facts0.complete && this.peekFacts !== undefined) {
+      const known = this.peekFacts();
+      if (known !== undefined) facts0.learn(known);
+    }
     if (facts0.stream !== undefined || !facts0.complete) {
       const kind = facts0.stream;
       if (kind === 'client' || (kind === undefined && isAsyncIterable(args[0]))) return this.clientStream(args, opts);

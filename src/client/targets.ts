@@ -13,7 +13,7 @@ import { checkClientPolicy, type ClientPolicy } from './client-policy';
 import type { ChannelPool } from './connection/channel-pool';
 import { TargetTransports } from './connection/target-transports';
 import { type ClientLife, MethodCaller } from './method-caller';
-import { KnownFacts } from './method-facts';
+import { KnownFacts, type MethodFacts } from './method-facts';
 import { resolveMethodPolicy, resolveTargetPolicy } from './method-policy';
 import type { Class, ContractResolver, ServiceContract } from './remote';
 import type { EndpointHealthTable } from './routing/endpoint-health';
@@ -147,7 +147,16 @@ export class Targets {
       route: (ctx) => router.route(ctx),
     });
     const facts = new KnownFacts(policy.timeoutMs, policy.idempotent, policy.idempotentKnown, t.contract !== undefined, t.contract?.methods[method]?.stream, policy.streamTimeoutMs);
-    caller = new MethodCaller(t.service, method, pipeline.invoke, pipeline.errorsListAttempts, facts, policy.retryLayer, deps.life, deps.streamWindow);
+    // A call by name not yet learnt may still find the method's facts in a handshake some other
+    // method's call already made: a client stream's array input then reads as its input.
+    const peek = t.contract !== undefined ? undefined : (): MethodFacts | undefined => {
+      for (const e of router.views()) {
+        const f = e.channel.methodFacts(t.service, method);
+        if (f !== undefined) return f;
+      }
+      return undefined;
+    };
+    caller = new MethodCaller(t.service, method, pipeline.invoke, pipeline.errorsListAttempts, facts, policy.retryLayer, deps.life, deps.streamWindow, peek);
     t.callers.set(method, caller);
     return caller;
   }
