@@ -110,7 +110,8 @@ async function main(): Promise<void> {
   if (serve) {
     console.log('\nServing; press Ctrl-C to stop. Poke at it from another shell (docs/cli.md):');
     console.log(`  export RIVET_ADDR=${addresses.join(',')}`);
-    console.log('  npx rivet ls');
+    console.log('  npm run build && alias rivet="node $PWD/dist/cli/main.js"   # in a project that depends on rivet-rpc: npx rivet');
+    console.log('  rivet ls');
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
   console.log('\nShutting down gracefully.');
