@@ -49,3 +49,4 @@ export {
 export { DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './protocol';
 export type { Codec, CodecName } from './protocol';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './server';
+export type { AdmissionOptions, ServerLoad } from './admission';

@@ -1,6 +1,7 @@
 import type { Container } from 'inversify';
 import type { Logger } from 'pino';
 
+import { type AdmissionOptions, type ResolvedAdmission, resolveAdmission } from '../admission';
 import { checkInterceptor, type InterceptorLike } from '../interceptors';
 import type { Registry } from '../discovery';
 import { telemetryInterceptors, type TelemetryOptions } from '../observability';
@@ -64,6 +65,13 @@ export interface AppOptions extends CommonOptions {
    * peer reads before it authenticates. Default true; `false` lists none (docs/security.md).
    */
   advertiseMethods?: boolean;
+  /**
+   * Overload protection (docs/overload.md): deadline-aware admission, a bounded queue with CoDel
+   * and adaptive LIFO, an adaptive limit on async handlers, load reports. On by default; `false`
+   * runs every request as it arrives. A shed call answers RESOURCE_EXHAUSTED with
+   * `details.reason` 'OVERLOADED', `details.retryAfterMs` and the not-processed flag.
+   */
+  admission?: false | AdmissionOptions;
 }
 
 /** What an app registers about itself. */
@@ -89,7 +97,7 @@ export interface ClientOptions extends CommonOptions {
 }
 
 const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
-const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods'] as const;
+const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods', 'admission'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
 /** Common options, validated. */
@@ -158,6 +166,7 @@ export interface ResolvedAppOptions extends ResolvedCommon {
   limits: ServerLimits;
   advertise: AdvertiseOptions | undefined;
   advertiseMethods: boolean;
+  admission: ResolvedAdmission | false;
 }
 
 function resolveLimits(name: string, value: unknown): ServerLimits {
@@ -210,6 +219,7 @@ export function resolveAppOptions(input: unknown): ResolvedAppOptions {
     limits: resolveLimits('createApp options.limits', o.limits),
     advertise: resolveAdvertise('createApp options.advertise', o.advertise),
     advertiseMethods: o.advertiseMethods === undefined ? true : bool('createApp options.advertiseMethods', o.advertiseMethods),
+    admission: resolveAdmission('createApp options.admission', o.admission),
   };
 }
 

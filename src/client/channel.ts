@@ -3,6 +3,7 @@ import type { EndpointState } from '../balancer';
 import * as callLayer from '../call';
 import { ErrorReason, RpcError } from '../errors';
 import * as protocol from '../protocol';
+import type { LoadReport } from '../protocol';
 import type { Codec, CodecName, ServiceDescriptor } from '../protocol';
 import { type Connection, describeTlsError, KEEPALIVE_TIMEOUT_REASON, type Transport } from '../transport';
 import { IdTable, jitteredBackoffMs, turnNowMs } from '../util';
@@ -23,7 +24,10 @@ const {
   FrameFlags,
   FrameType,
   parseHelloAck,
-  PROTOCOL_VERSION,
+  SUPPORTED_VERSIONS,
+  encodeRequestV2Framed,
+  LOAD_REPORT_BYTES,
+  readLoadReport,
 } = protocol;
 
 /** First reconnect delay after a failed connect: 100 ms, doubling up to RECONNECT_MAX_MS. */
@@ -83,6 +87,10 @@ export class Channel {
   private life: LifeState = 'idle';
   private conn: Connection | null = null;
   private codec: Codec | null = null;
+  /** The agreed protocol version: 2 sends the admission head ahead of the arguments. */
+  private version = 0;
+  /** The server's load as its last reply reported it (protocol v2), or null before one arrives. */
+  load: LoadReport | null = null;
   private peerMaxFrameBytes = 0;
   private connecting: Promise<void> | null = null;
   private handshake: { resolve: () => void; reject: (err: RpcError) => void } | null = null;
@@ -207,7 +215,10 @@ export class Channel {
     const codec = this.codec as Codec;
     let frame: Buffer; // the payload behind room for the header, which is written once the id is known
     try {
-      frame = encodeRequestFramed(codec, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
+      frame =
+        this.version >= 2
+          ? encodeRequestV2Framed(codec, ctx.service, ctx.method, ctx.args, hasKeys(ctx.metadata) ? ctx.metadata : null, timeoutMs)
+          : encodeRequestFramed(codec, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
     } catch (err) {
       return Promise.reject(
         new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
@@ -275,7 +286,7 @@ export class Channel {
           FrameType.HELLO,
           0,
           0,
-          encodeHandshake({ rivet: true, versions: [PROTOCOL_VERSION], codecs: [...this.opts.codecs], maxFrameBytes: this.opts.maxFrameBytes }),
+          encodeHandshake({ rivet: true, versions: [...SUPPORTED_VERSIONS], codecs: [...this.opts.codecs], maxFrameBytes: this.opts.maxFrameBytes }),
         ),
       );
       await abortable(agreed, timeout, () => notProcessed(`handshake with ${this.address} timed out`, ErrorReason.HANDSHAKE_FAILED));
@@ -318,6 +329,10 @@ export class Channel {
         if (p.call.watcher === p) p.call.watcher = null;
         this.recordLatency(p.sentAt, turnNowMs());
         const codec = this.codec as Codec;
+        if ((flags & FrameFlags.LOAD_REPORT) !== 0 && payload.length >= LOAD_REPORT_BYTES) {
+          this.load = readLoadReport(payload);
+          payload = payload.subarray(LOAD_REPORT_BYTES);
+        }
         if (type === FrameType.RESPONSE) {
           let value: unknown;
           try {
@@ -369,6 +384,7 @@ export class Channel {
       return;
     }
     this.codec = createCodec(ack.codec);
+    this.version = ack.version;
     this.peerMaxFrameBytes = ack.maxFrameBytes;
     this.services = ack.services;
     hs.resolve();
@@ -462,6 +478,11 @@ function connectError(address: string, err: unknown): RpcError {
   }
   const code = (err as NodeJS.ErrnoException).code;
   return notProcessed(`cannot connect to ${address}: ${code ?? (err as Error).message}`, ErrorReason.CONNECT_FAILED, err);
+}
+
+function hasKeys(metadata: Record<string, string>): boolean {
+  for (const _ in metadata) return true;
+  return false;
 }
 
 function notProcessed(message: string, reason: ErrorReason, cause?: unknown): RpcError {

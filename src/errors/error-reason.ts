@@ -50,6 +50,12 @@ export const ErrorReason = {
    * sends no reply. Never reaches a client as a reason.
    */
   DROP_CONNECTION: 'DROP_CONNECTION',
+  /**
+   * The server is overloaded and shed the call before it started (`RESOURCE_EXHAUSTED`, not
+   * processed). `details.retryAfterMs` says how long to stay away from that server; another
+   * endpoint may take the call at once.
+   */
+  OVERLOADED: 'OVERLOADED',
 } as const;
 
 /** One of the reasons in {@link ErrorReason}. */

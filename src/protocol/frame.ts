@@ -49,7 +49,17 @@ export const FrameFlags = {
   NONE: 0,
   /** On ERROR: the request never reached a handler, so it may safely be sent elsewhere. */
   NOT_PROCESSED: 1,
+  /**
+   * On RESPONSE and ERROR, protocol version 2 only: the payload starts with the server's
+   * {@link LOAD_REPORT_BYTES}-byte load report (see load-report.ts), then the codec-encoded value.
+   */
+  LOAD_REPORT: 2,
 } as const;
 
-/** Receives decoded frames. `payload` may be a view into a socket chunk: copy it to keep it past the call. */
-export type FrameHandler = (type: number, flags: number, id: number, payload: Buffer) => void;
+/**
+ * Receives decoded frames. `payload` may be a view into a socket chunk: copy it to keep it past the
+ * call. `arrivedAtMs` is the `performance.now()` of the read that brought the frame's first byte:
+ * a server counts a request's wait from it (time spent decoding or queued behind other work
+ * counts), never from when the frame was handed out.
+ */
+export type FrameHandler = (type: number, flags: number, id: number, payload: Buffer, arrivedAtMs: number) => void;

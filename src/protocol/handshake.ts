@@ -1,11 +1,15 @@
 import type { CodecName } from './codec';
 import { CODEC_NAMES } from './codec';
 
-/** The protocol version this build speaks. A server refuses a HELLO that offers none it speaks. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The newest protocol version this build speaks. Version 2 puts a request's admission facts
+ * (deadline, service, method) ahead of its arguments and adds load reports to replies
+ * (request-head.ts, load-report.ts); version 1 is still spoken to peers that offer only it.
+ */
+export const PROTOCOL_VERSION = 2;
 
-/** The versions this build can speak, newest first. */
-export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
+/** The versions this build can speak, newest (preferred) first. A server refuses a HELLO that offers none of them. */
+export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION, 1];
 
 /** What a server says about one method, so a client calling by name behaves like a typed proxy. */
 export interface MethodDescriptor {
@@ -77,11 +81,13 @@ export function parseHelloAck(payload: Buffer): HelloAck {
   if (typeof msg !== 'object' || msg === null) return { error: 'handshake reply is not an object' };
   const m = msg as Record<string, unknown>;
   if (typeof m.error === 'string') return { error: m.error };
-  if (m.version !== PROTOCOL_VERSION) return { error: `server chose protocol version ${String(m.version)}, this client speaks ${PROTOCOL_VERSION}` };
+  if (!SUPPORTED_VERSIONS.includes(m.version as number)) {
+    return { error: `server chose protocol version ${String(m.version)}, this client speaks ${SUPPORTED_VERSIONS.join(',')}` };
+  }
   if (!CODEC_NAMES.includes(m.codec as CodecName)) return { error: `server chose unknown codec ${String(m.codec)}` };
   if (!Number.isInteger(m.maxFrameBytes) || (m.maxFrameBytes as number) <= 0) return { error: 'handshake reply has no valid maxFrameBytes' };
   const services = typeof m.services === 'object' && m.services !== null ? (m.services as Record<string, ServiceDescriptor>) : {};
-  return { version: PROTOCOL_VERSION, codec: m.codec as CodecName, maxFrameBytes: m.maxFrameBytes as number, services };
+  return { version: m.version as number, codec: m.codec as CodecName, maxFrameBytes: m.maxFrameBytes as number, services };
 }
 
 /**

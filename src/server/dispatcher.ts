@@ -1,3 +1,4 @@
+import { MethodStats } from '../admission';
 import { type CallContext, composeMiddleware, type Invoker, type Middleware } from '../call';
 import { isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import type { ServiceDescriptor } from '../protocol';
@@ -15,6 +16,8 @@ export interface MethodEntry {
   readonly run: (ctx: CallContext) => unknown;
   readonly timeoutMs: number | undefined;
   readonly idempotent: boolean;
+  /** What admission knows of the method (its recent service time); made once, here. */
+  readonly stats: MethodStats;
 }
 
 /**
@@ -48,7 +51,7 @@ export class Dispatcher {
         const stages = [...globalMiddlewares, ...(m.guards ?? []), ...service.middlewares, ...m.middlewares];
         // With no stages the handler is the whole chain: nothing to skip at call time.
         const run = stages.length === 0 ? direct : composeMiddleware(stages, toInvoker(direct));
-        methods.set(m.name, { service: service.name, method: m.name, run, timeoutMs: m.timeoutMs, idempotent: m.idempotent });
+        methods.set(m.name, { service: service.name, method: m.name, run, timeoutMs: m.timeoutMs, idempotent: m.idempotent, stats: new MethodStats(service.name, m.name) });
         descriptor.methods[m.name] = m.timeoutMs === undefined ? { idempotent: m.idempotent } : { idempotent: m.idempotent, timeoutMs: m.timeoutMs };
       }
       this.table.set(service.name, methods);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Admission, type ResolvedAdmission, type ServerLoad } from '../admission';
 import type { Middleware } from '../call';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import type { CodecName } from '../protocol';
@@ -30,6 +31,8 @@ export interface ServerOptions {
   keepalive: { intervalMs: number; timeoutMs: number } | false;
   /** List services and method facts in the HELLO_ACK. Default true; false lists none. */
   advertiseMethods?: boolean;
+  /** Overload protection (docs/overload.md); false runs every request as it arrives. Default on. */
+  admission?: ResolvedAdmission | false;
 }
 
 /** Limits a server enforces per process and per connection. */
@@ -52,11 +55,15 @@ export class Server {
   private listener: Listener | null = null;
   private closing: Promise<void> | null = null;
   private readonly connectionOptions;
+  /** The server's overload protection; null with `admission: false`. */
+  readonly admission: Admission | null;
 
   /** Throws RivetConfigError when two services share a name. */
   constructor(private readonly opts: ServerOptions) {
     this.dispatcher = new Dispatcher(opts.services, opts.middlewares);
+    this.admission = opts.admission === undefined || opts.admission === false ? null : new Admission(opts.admission);
     this.connectionOptions = {
+      admission: this.admission,
       dispatcher: this.dispatcher,
       allowedCodecs: opts.allowedCodecs,
       maxFrameBytes: opts.maxFrameBytes,
@@ -81,6 +88,17 @@ export class Server {
   get connectionCount(): number {
     return this.connections.size;
   }
+
+  /** The server's load now (app.load()). With admission off: calls in flight and event-loop utilization only. */
+  load(): ServerLoad {
+    if (this.admission !== null) return this.admission.load();
+    let concurrency = 0;
+    for (const sc of this.connections) concurrency += sc.inFlightCount;
+    const elu = performance.eventLoopUtilization(performance.eventLoopUtilization(), this.eluBase).utilization;
+    return { concurrency, limit: Infinity, queued: 0, shedPerSecond: 0, eventLoopUtilization: elu };
+  }
+
+  private readonly eluBase = performance.eventLoopUtilization();
 
   /** Binds and starts accepting. Port 0 picks an ephemeral port; the bound address is returned. */
   async listen(port: number, host: string): Promise<{ host: string; port: number }> {
@@ -152,6 +170,7 @@ export class Server {
       for (const sc of this.connections) sc.conn.destroy('close grace period over');
       await closed;
     }
+    this.admission?.close();
   }
 }
 
