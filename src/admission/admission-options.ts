@@ -9,12 +9,13 @@ export interface AdmissionOptions {
   /**
    * How many async handler calls may run at once. Default `'adaptive'`: a Gradient2 controller
    * (gradient-limit.ts) that grows the limit while latency stays near its long-term level and
-   * shrinks it when latency rises, between a floor of 10 and 1000. A number fixes it.
+   * shrinks it when latency rises (or the event loop saturates), starting at 200, between a floor
+   * of 10 and 5000. A number fixes it.
    */
   limit?: 'adaptive' | number;
   /**
    * The longest a call may wait in the admission queue before it starts, in ms. Default: derived
-   * from the deadlines callers send (half the typical budget, between 100 and 1000 ms); when a
+   * from the deadlines callers send (half the typical budget, between 100 ms and 10 s); when a
    * standing queue forms the bound tightens CoDel-style to a quarter of the budget (at least 5 ms).
    */
   maxQueueMs?: number;

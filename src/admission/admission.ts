@@ -36,6 +36,9 @@ export const Verdict = {
   SHED_QUEUE_FULL: 3,
 } as const;
 
+/** What a finished call's duration teaches admission (see Admission.finish). */
+export const Sample = { NONE: 0, FULL: 1, LIMIT_ONLY: 2 } as const;
+
 /** Why admission refused a call: the `rivet.shed.reason` of the `rpc.server.shed` metric. */
 export type ShedReason = 'DEADLINE' | 'QUEUE_FULL' | 'QUEUE_TIMEOUT';
 
@@ -90,21 +93,32 @@ export interface AdmissionDeps {
   backstop: boolean;
 }
 
-// Handler time the event loop may spend between reads of its sockets, in ms. 2 ms lets a 2 ms
-// handler run alone between reads; tiny handlers run by the thousand per slice.
-const SLICE_MS = 2;
+// Handler time the event loop may spend between reads of its sockets, in ms: two or three 2 ms
+// handlers, or thousands of tiny ones, per slice. 2 ms starved the server of a process that also
+// runs a busy client (its poll phases are long), and an arrival stamp is late by a slice at most.
+const SLICE_MS = 5;
 // A gap this long between handler runs means the event loop went back to I/O: a fresh slice.
 const SLICE_GAP_MS = 1;
 // CoDel's interval: a standing queue is one whose shortest wait stayed above target this long.
 const CODEL_INTERVAL_MS = 100;
 const MIN_TARGET_MS = 5;
 const MIN_DERIVED_QUEUE_MS = 100;
-const MAX_DERIVED_QUEUE_MS = 1_000;
+const MAX_DERIVED_QUEUE_MS = 10_000;
 // A bound on memory whatever the rates: calls past it are refused at once.
-const MAX_QUEUED = 10_000;
+const MAX_QUEUED = 50_000;
 const MIN_RETRY_AFTER_MS = 10;
 const EWMA_WEIGHT = 0.1;
+// The pace of the queue (queued calls started per ms) is measured over windows this long, with at
+// least this many starts; the FIFO wait of an arriving call is predicted from it.
+const RATE_WINDOW_MS = 50;
+const RATE_MIN_STARTS = 8;
 const DEFAULT_SWEEP_MS = 10;
+// Below this event-loop utilization, rising latency is the handlers' own waiting (a slow database),
+// not this process running out of CPU: the limit may not shrink for it (see GradientLimit.cpuBusy).
+const CPU_BUSY_UTILIZATION = 0.8;
+// The limit's cut per window in which the event loop itself was saturated: from the initial 200
+// to the floor in well under a second.
+const BACKSTOP_BACKOFF = 0.75;
 
 /**
  * Overload protection of one server: deadline-aware admission, a queue with CoDel and adaptive
@@ -140,8 +154,10 @@ export class Admission {
   private standing = false;
   private intervalStartMs = 0;
   private intervalMinWaitMs = Infinity;
-  private startGapMs = 0;
-  private lastQueueStartMs = 0;
+  /** Queued calls started per ms, measured over the last rate window; 0 until measured. */
+  private startRatePerMs = 0;
+  private rateWindowStartMs = 0;
+  private rateWindowStarts = 0;
   private shedThisSecond = 0;
   private shedLastSecond = 0;
   private secondStartMs = 0;
@@ -196,6 +212,7 @@ export class Admission {
     const remainingMs = deadlineAtMs - nowMs;
     if (this.deadlineChecks && (remainingMs <= 0 || remainingMs < stats.serviceMs)) return Verdict.SHED_DEADLINE;
     if (this.backstop.sample(nowMs)) this.onBackstopTrip();
+    if (this.limiter !== null) this.limiter.cpuBusy = this.backstop.utilization >= CPU_BUSY_UTILIZATION;
     if (this.queue.length === 0 && this.running < this.limit && !this.backstop.tripped) {
       if (nowMs - this.lastRunEndMs > SLICE_GAP_MS) this.sliceSpentMs = 0;
       if (this.sliceSpentMs < SLICE_MS) {
@@ -205,19 +222,15 @@ export class Admission {
       }
     }
     if (this.queue.length >= MAX_QUEUED) return Verdict.SHED_QUEUE_FULL;
-    if (!this.standing && this.queue.length > 0) {
-      // FIFO: this call starts after everything queued, at the pace calls have been starting.
-      const expectedWaitMs = this.queue.length * this.startGapMs;
-      if (this.discipline && expectedWaitMs > this.maxQueueMs) return Verdict.SHED_QUEUE_FULL;
-      if (this.deadlineChecks && expectedWaitMs > remainingMs - stats.serviceMs) return Verdict.SHED_QUEUE_FULL;
-    }
+    // No forecast of this call's wait refuses it here: measured, a forecast from the queue's recent
+    // pace refused calls at normal load and in bursts the queue then drained in time. The sweep
+    // refuses it once it has really waited too long, and under a standing queue LIFO starts it first.
     return Verdict.QUEUE;
   }
 
   /** Queues a call admit() answered QUEUE for. */
   enqueue(call: QueuedCall, nowMs: number): void {
     if (this.queue.length === 0) {
-      this.lastQueueStartMs = nowMs;
       if (!this.standing) {
         this.intervalStartMs = nowMs;
         this.intervalMinWaitMs = Infinity;
@@ -235,14 +248,16 @@ export class Admission {
   }
 
   /**
-   * A started call finished (answered, failed, timed out or was cancelled). `async` calls feed the
-   * adaptive limit; every call feeds its method's service time unless `sample` is false.
+   * A started call finished. `sample` says what its duration teaches: `Sample.FULL` (it answered
+   * or failed: its method's service time, and the adaptive limit when `async`), `Sample.LIMIT_ONLY`
+   * (its deadline cut it short: a latency the limit must see, but not a service time, since the
+   * handler did not finish), `Sample.NONE` (cancelled, or its connection closed).
    */
-  finish(stats: MethodStats, startedAtMs: number, nowMs: number, async: boolean, sample: boolean): void {
+  finish(stats: MethodStats, startedAtMs: number, nowMs: number, async: boolean, sample: number): void {
     this.running--;
-    if (sample) {
+    if (sample !== Sample.NONE) {
       const ms = nowMs - startedAtMs;
-      stats.addSample(ms);
+      if (sample === Sample.FULL) stats.addSample(ms);
       if (async && this.limiter !== null && this.limiter.addSample(ms, this.running + 1, nowMs)) this.limit = this.limiter.limit;
     }
     if (this.queue.length > 0) this.scheduleDrain();
@@ -263,7 +278,7 @@ export class Admission {
 
   /** How long a refused caller should stay away from this server, in ms. */
   retryAfterMs(): number {
-    const drainMs = this.queue.length * this.startGapMs;
+    const drainMs = this.startRatePerMs > 0 ? this.queue.length / this.startRatePerMs : 0;
     return Math.round(Math.min(this.maxQueueMs, Math.max(MIN_RETRY_AFTER_MS, drainMs, this.queueDelayMs)));
   }
 
@@ -349,9 +364,14 @@ export class Admission {
 
   private noteStart(waitMs: number, nowMs: number): void {
     this.queueDelayMs += (waitMs - this.queueDelayMs) * EWMA_WEIGHT;
-    const gap = nowMs - this.lastQueueStartMs;
-    this.startGapMs = this.startGapMs === 0 ? gap : this.startGapMs + (gap - this.startGapMs) * EWMA_WEIGHT;
-    this.lastQueueStartMs = nowMs;
+    this.rateWindowStarts++;
+    const elapsed = nowMs - this.rateWindowStartMs;
+    if (elapsed >= RATE_WINDOW_MS) {
+      // A window with too few starts to measure (the queue was mostly empty) says nothing new.
+      if (this.rateWindowStarts >= RATE_MIN_STARTS && elapsed < 4 * RATE_WINDOW_MS) this.startRatePerMs = this.rateWindowStarts / elapsed;
+      this.rateWindowStartMs = nowMs;
+      this.rateWindowStarts = 0;
+    }
     if (waitMs < this.intervalMinWaitMs) this.intervalMinWaitMs = waitMs;
     if (nowMs - this.intervalStartMs >= CODEL_INTERVAL_MS) {
       if (this.discipline && !this.standing && this.intervalMinWaitMs > this.targetMs) this.standing = true;
@@ -392,7 +412,7 @@ export class Admission {
 
   private onBackstopTrip(): void {
     if (this.limiter !== null) {
-      this.limiter.backOff(0.9);
+      this.limiter.backOff(BACKSTOP_BACKOFF);
       this.limit = this.limiter.limit;
     }
   }

@@ -15,10 +15,13 @@
 
 /** Defaults of the adaptive limit. */
 export const GRADIENT_DEFAULTS = Object.freeze({
-  initialLimit: 20,
+  // Netflix starts at 20, for threads. An awaiting Node handler costs a promise, not a thread, and
+  // an I/O-bound service may hold a hundred calls at normal load; start high, and let latency (or
+  // the event-loop backstop) bring the limit down when the CPU is what saturates.
+  initialLimit: 200,
   /** The floor: never fewer async calls at once than this. */
   minLimit: 10,
-  maxLimit: 1000,
+  maxLimit: 5000,
   /** Short latency may exceed the long-term average by this factor before the limit shrinks. */
   tolerance: 1.5,
   /** Weight of each window's new limit. */
@@ -41,6 +44,13 @@ export type GradientOptions = Partial<typeof GRADIENT_DEFAULTS>;
 export class GradientLimit {
   /** The current limit, a whole number between minLimit and maxLimit. */
   limit: number;
+  /**
+   * Whether the event loop is busy enough for rising latency to mean this process is saturated.
+   * While false the limit may grow but never shrinks: in Node the resource admission guards is
+   * the event loop, and a handler that awaits a slow downstream costs it almost nothing (the
+   * client's breakers and budgets protect the downstream). Admission sets it from the backstop.
+   */
+  cpuBusy = true;
   private estimate: number;
   private readonly o: typeof GRADIENT_DEFAULTS;
   private longRttMs = 0;
@@ -91,7 +101,7 @@ export class GradientLimit {
     if (this.longRttMs / shortRttMs > 2) this.longRttMs *= 0.95;
     // Too little traffic to say anything about a higher limit: hold it (the app, not the server, is the bottleneck).
     if (maxInFlight < this.estimate / 2) return;
-    const gradient = Math.max(0.5, Math.min(1, (o.tolerance * this.longRttMs) / shortRttMs));
+    const gradient = this.cpuBusy ? Math.max(0.5, Math.min(1, (o.tolerance * this.longRttMs) / shortRttMs)) : 1;
     const next = this.estimate * gradient + Math.sqrt(this.estimate);
     this.estimate = Math.max(o.minLimit, Math.min(o.maxLimit, this.estimate * (1 - o.smoothing) + next * o.smoothing));
     this.limit = Math.round(this.estimate);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Admission, type MethodStats, type QueuedCall, type ShedReason, Verdict } from '../admission';
+import { type Admission, type MethodStats, type QueuedCall, Sample, type ShedReason, Verdict } from '../admission';
 import * as callLayer from '../call';
 import type { DeadlineList, Peer, Timed } from '../call';
 import { ErrorReason, isRpcError, reasonOf, RpcError, type RpcCode } from '../errors';
@@ -177,7 +177,7 @@ export class ServerConnection {
       const started = call.controller !== null;
       call.controller?.abort(new RpcError('UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }));
       this.sendError(call.id, 'UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }, started ? 0 : FrameFlags.NOT_PROCESSED);
-      this.settle(call);
+      this.settle(call, Sample.NONE);
     }
   }
 
@@ -423,7 +423,7 @@ export class ServerConnection {
     if (call.done) return;
     call.controller?.abort(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE }));
     this.sendError(call.id, 'DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE }, 0);
-    this.settle(call);
+    this.settle(call, Sample.LIMIT_ONLY);
   }
 
   private onResult(call: InFlight, value: unknown): void {
@@ -513,7 +513,7 @@ export class ServerConnection {
     writeLoadReport(frame, FRAME_HEADER_BYTES, adm.inFlight, adm.limit, adm.queueDelayMs);
   }
 
-  private settle(call: InFlight, sample = true): void {
+  private settle(call: InFlight, sample: number = Sample.FULL): void {
     call.done = true;
     timers.disarm(call);
     this.inFlight.delete(call.id);
@@ -535,7 +535,7 @@ export class ServerConnection {
     // Nobody is left to reply to: stop the handlers' work.
     for (const call of this.inFlight.entries()) {
       call.controller?.abort(new RpcError('CANCELLED', 'the client connection closed', { reason: ErrorReason.CONNECTION_LOST }));
-      this.settle(call, false);
+      this.settle(call, Sample.NONE);
     }
     this.onClosed(this);
     this.resolveClosed();
