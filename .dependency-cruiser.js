@@ -34,6 +34,7 @@ const FORBIDDEN_IMPORTS = {
   server: ['client', 'decorators', 'app', 'testing', 'discovery', 'balancer', 'observability'],
   decorators: ['protocol', 'discovery', 'transport', 'balancer', 'auth', 'observability', 'client', 'server', 'app', 'testing'],
   app: ['testing'],
+  admission: ['call', 'protocol', 'discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
 };
 
 const layerRules = Object.entries(FORBIDDEN_IMPORTS).map(([from, forbidden]) => ({
