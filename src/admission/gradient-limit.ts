@@ -13,8 +13,20 @@
  * whole run, so its concurrency is 1 whatever the limit, and the queue, not the limit, bounds it.
  */
 
+/** Tunables of the adaptive limit (see GRADIENT_DEFAULTS). */
+export interface GradientTunables {
+  initialLimit: number;
+  minLimit: number;
+  maxLimit: number;
+  tolerance: number;
+  smoothing: number;
+  windowMs: number;
+  minSamples: number;
+  longWindows: number;
+}
+
 /** Defaults of the adaptive limit. */
-export const GRADIENT_DEFAULTS = Object.freeze({
+export const GRADIENT_DEFAULTS: Readonly<GradientTunables> = Object.freeze({
   // Netflix starts at 20, for threads. An awaiting Node handler costs a promise, not a thread, and
   // an I/O-bound service may hold a hundred calls at normal load; start high, and let latency (or
   // the event-loop backstop) bring the limit down when the CPU is what saturates.
@@ -34,7 +46,7 @@ export const GRADIENT_DEFAULTS = Object.freeze({
 });
 
 /** Tunables of a GradientLimit; every field defaults to GRADIENT_DEFAULTS. */
-export type GradientOptions = Partial<typeof GRADIENT_DEFAULTS>;
+export type GradientOptions = Partial<GradientTunables>;
 
 /**
  * An adaptive concurrency limit (Gradient2). Feed it one sample per finished call with
@@ -52,7 +64,7 @@ export class GradientLimit {
    */
   cpuBusy = true;
   private estimate: number;
-  private readonly o: typeof GRADIENT_DEFAULTS;
+  private readonly o: GradientTunables;
   private longRttMs = 0;
   private windows = 0;
   private windowStartMs = -1;

@@ -56,6 +56,11 @@ export const ErrorReason = {
    * endpoint may take the call at once.
    */
   OVERLOADED: 'OVERLOADED',
+  /**
+   * The client's adaptive throttle (`ClientPolicy.throttle`) refused the attempt before sending it:
+   * the endpoint has been shedding most calls. Not processed; another endpoint may take it.
+   */
+  THROTTLED: 'THROTTLED',
 } as const;
 
 /** One of the reasons in {@link ErrorReason}. */
