@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 
 export { createApp, createClient, App, defaultRegistry, DEFAULT_CONNECT_TIMEOUT_MS } from './app';
-export type { AppOptions, ClientOptions, CommonOptions, CloseOptions, LoggerInput } from './app';
+export type { AppOptions, ClientOptions, CommonOptions, CloseOptions, LoggerInput, ListenAddress } from './app';
 export { Service, Method, RemoteService, UseInterceptors, Retry, CircuitBreaker, Timeout, Fallback, Hedge, Bulkhead, RateLimit, Authorize } from './decorators';
 export type { ServiceOptions, MethodOptions, AuthorizeCheck } from './decorators';
 export { bearerAuth, bearerToken, AUTHORIZATION_METADATA_KEY } from './auth';
@@ -49,4 +49,10 @@ export {
 export { DEFAULT_MAX_FRAME_BYTES, PROTOCOL_VERSION } from './protocol';
 export type { Codec, CodecName } from './protocol';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './server';
+export { MANIFEST_VERSION, checkManifest } from './manifest';
+export type { ContractManifest, ManifestService, ManifestMethod, ManifestParam } from './manifest';
+export { REFLECTION_SERVICE, HEALTH_SERVICE } from './server';
+export type { ReflectionListing, ReflectedService, ReflectedMethod, ReflectedParam } from './server';
+export { HTTP_STATUS_BY_CODE, DEFAULT_HTTP_MAX_BODY_BYTES, DEFAULT_HTTP_BODY_TIMEOUT_MS, DEFAULT_HTTP_HOST, ROLLING_WINDOW_SECONDS } from './http';
+export type { HttpOptions, HttpGatewayOptions, HttpCorsOptions, DashboardSnapshot, MethodStatsRow, EndpointRow, TargetRow, RegistryRow } from './http';
 export type { AdmissionOptions, ServerLoad } from './admission';

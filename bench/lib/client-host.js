@@ -5,6 +5,15 @@
 const path = require('node:path');
 const { runClosedLoop } = require('./load');
 const { checkResult } = require('./payloads');
+const { cpuMicros } = require('./stats');
+const openLoop = require('./open-loop');
+
+// Peak RSS of this client, sampled like the server's (streams buffer on the consumer side).
+let rssPeak = 0;
+setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  if (rss > rssPeak) rssPeak = rss;
+}, 25).unref();
 
 const CONNECT_BATCH = 50; // stays well under the server's listen backlog
 
@@ -46,7 +55,49 @@ async function openConnections(count) {
   return { conns, connectErrors, firstError };
 }
 
+/** W7/W8: `streams` concurrent server streams of `messages` each on one connection. */
+async function runStreams(w) {
+  if (!shared) shared = await adapter.connect(options.addresses, options.clientOptions || {});
+  const conn = shared;
+  if (typeof conn.consume !== 'function') throw new Error(`not supported: the ${options.system} adapter has no server streaming`);
+  const withCap = (p, ms, what) => {
+    let timer;
+    const cap = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} not finished after ${ms} ms`)), ms);
+    });
+    return Promise.race([p, cap]).finally(() => clearTimeout(timer));
+  };
+  const got = await withCap(conn.consume(w.warmupMessages), w.hardTimeoutMs, 'warm-up stream');
+  if (got !== w.warmupMessages) throw new Error(`warm-up stream delivered ${got} of ${w.warmupMessages} messages`);
+  await mark('start');
+  rssPeak = process.memoryUsage.rss();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const counts = await withCap(Promise.all(Array.from({ length: w.streams }, () => conn.consume(w.messages))), w.hardTimeoutMs, 'measured streams');
+  const elapsedMs = performance.now() - t0;
+  const clientCpuUs = cpuMicros(process.cpuUsage(cpu0));
+  const peak = Math.max(rssPeak, process.memoryUsage.rss());
+  await mark('end');
+  const calls = counts.reduce((a, b) => a + b, 0);
+  const expected = w.streams * w.messages;
+  return {
+    calls,
+    elapsedMs,
+    callsPerSec: calls / (elapsedMs / 1000),
+    p50: NaN,
+    p99: NaN,
+    errors: calls === expected ? 0 : 1,
+    firstError: calls === expected ? null : `received ${calls} of ${expected} messages`,
+    clientCpuUs,
+    stoppedBy: 'count',
+    stuck: 0,
+    clientRssPeak: peak,
+    clientRssEnd: process.memoryUsage.rss(),
+  };
+}
+
 async function runWorkload(w) {
+  if (w.stream) return runStreams(w);
   let opened;
   if (w.conns === 1) {
     if (!shared) shared = await adapter.connect(options.addresses, options.clientOptions || {});
@@ -86,7 +137,15 @@ process.on('message', async (msg) => {
     } catch (err) {
       reply(msg.seq, undefined, String((err && err.message) || err));
     }
+  } else if (msg.type.startsWith('ol-')) {
+    // W9's open-loop generator (lib/open-loop.js)
+    try {
+      reply(msg.seq, await openLoop.handle(msg, adapter, options));
+    } catch (err) {
+      reply(msg.seq, undefined, String((err && err.message) || err));
+    }
   } else if (msg.type === 'close') {
+    await openLoop.closeAll();
     const s = shared;
     shared = null;
     await Promise.race([s ? s.close() : null, new Promise((r) => setTimeout(r, 2000))]).catch(() => {});

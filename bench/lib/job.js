@@ -12,7 +12,7 @@ const START_TIMEOUT_MS = 30_000;
 const MB = 1024 * 1024;
 
 function workloadBudgetMs(w) {
-  const window = w.durationMs > 0 ? w.durationMs : w.hardTimeoutMs;
+  const window = w.durationMs > 0 ? w.durationMs : w.hardTimeoutMs * (w.stream ? 2 : 1); // streams: warm-up + window, each capped
   // warm-up + window + connection setup + drain + slack for slow systems
   return w.warmupMs + window + 20_000;
 }
@@ -28,6 +28,7 @@ async function startServers(job, children) {
     const msg = await child.waitFor(['ready', 'fatal'], START_TIMEOUT_MS, `${job.system} server start`);
     if (msg.type === 'fatal') throw new Error(msg.message);
     child.port = msg.port;
+    child.note = msg.note;
   }
   return servers;
 }
@@ -38,7 +39,7 @@ async function measureWorkload(client, servers, w) {
     // The soak's edges compare heaps after a forced GC; other windows only
     // need CPU and RSS, which must not pause the server.
     const type = w.heapCheck ? 'gc' : 'stats';
-    snaps[msg.phase] = Promise.all(servers.map((s) => s.request({ type }, 20_000)));
+    snaps[msg.phase] = Promise.all(servers.map((s) => s.request({ type, resetPeak: msg.phase === 'start' }, 20_000)));
     snaps[msg.phase].then(
       () => client.send({ type: 'mark-ack', id: msg.id }),
       () => client.send({ type: 'mark-ack', id: msg.id }),
@@ -46,6 +47,7 @@ async function measureWorkload(client, servers, w) {
   });
   try {
     const r = await client.request({ type: 'run', workload: w }, workloadBudgetMs(w));
+    if (w.stream && r.calls === 0) throw new Error(r.firstError || 'no message received');
     const [start, end] = await Promise.all([snaps.start, snaps.end]);
     const serverCpuUs = end.reduce((sum, s, i) => sum + cpuMicros(s.cpu) - cpuMicros(start[i].cpu), 0);
     const out = {
@@ -62,6 +64,11 @@ async function measureWorkload(client, servers, w) {
       serverCpuPerCall: r.calls ? serverCpuUs / r.calls : NaN,
       rssEndMb: Math.max(...end.map((s) => s.rss)) / MB,
     };
+    if (w.stream) {
+      out.rssPeakMb = Math.max(...end.map((s) => s.rssPeak)) / MB;
+      out.clientRssPeakMb = r.clientRssPeak / MB;
+      out.clientRssEndMb = r.clientRssEnd / MB;
+    }
     if (w.heapCheck) {
       out.heapStartMb = start[0].heapUsed / MB;
       out.heapEndMb = end[0].heapUsed / MB;
@@ -96,11 +103,13 @@ async function runJob(job) {
       addresses: servers.map((s) => `127.0.0.1:${s.port}`),
       clientOptions: job.clientOptions || {},
     });
+    const notes = servers.map((s) => s.note).filter(Boolean);
     children.push(client);
     await client.waitFor('ready', START_TIMEOUT_MS, `${job.system} client start`);
     for (const w of job.workloads) {
       try {
         results[w.id] = { rssIdleMb, ...(await measureWorkload(client, servers, w)) };
+        if (notes.length) results[w.id].systemNote = notes[0];
       } catch (err) {
         results[w.id] = { error: expired ? `hard timeout after ${budget} ms` : err.message };
       }

@@ -6,6 +6,10 @@
  *   npm start -- --serve   keep serving after the story (Ctrl-C stops gracefully)
  *   npm start -- --serve --metrics-port 9464
  *                          also serve the RPC metrics for Prometheus on 127.0.0.1:9464/metrics
+ *   npm start -- --serve --http-port 8080
+ *                          also serve Orders over HTTP on 127.0.0.1:8080: the JSON gateway
+ *                          (POST /rpc/Orders/place), /livez, /readyz, /metrics and the
+ *                          live dashboard at /rivet/dashboard
  */
 import type { MeterProvider } from '@opentelemetry/api';
 import { createApp, createClient, isRpcError, type App, type TelemetryOptions } from '../../src';
@@ -26,13 +30,13 @@ async function attempt(step: string, call: () => Promise<unknown>): Promise<void
   }
 }
 
-/** The value of `--metrics-port N`, or undefined when the flag is absent. Exits on a bad value. */
-function metricsPortArg(): number | undefined {
-  const i = process.argv.indexOf('--metrics-port');
+/** The value of a `--flag N` port, or undefined when the flag is absent. Exits on a bad value. */
+function portArg(flag: string, example: number): number | undefined {
+  const i = process.argv.indexOf(flag);
   if (i < 0) return undefined;
   const port = Number(process.argv[i + 1]);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error('--metrics-port needs a port number, e.g. --metrics-port 9464');
+    console.error(`${flag} needs a port number, e.g. ${flag} ${example}`);
     process.exit(2);
   }
   return port;
@@ -54,7 +58,8 @@ async function startPrometheus(port: number): Promise<{ provider: MeterProvider;
 
 async function main(): Promise<void> {
   const serve = process.argv.includes('--serve');
-  const metricsPort = metricsPortArg();
+  const metricsPort = portArg('--metrics-port', 9464);
+  const httpPort = portArg('--http-port', 8080);
   const prometheus = metricsPort === undefined ? undefined : await startPrometheus(metricsPort);
   // With the flag, every app and the gateway report RPC metrics (no tracing, no access log).
   const telemetry: TelemetryOptions | false =
@@ -62,11 +67,21 @@ async function main(): Promise<void> {
   // Each service in an app of its own, as it would run in production; they find each other
   // through the in-process registry, which needs nothing installed.
   const apps: App[] = [];
+  const addresses: string[] = [];
   for (const service of [UsersService, InventoryService, OrdersService]) {
-    const app = await createApp({ services: [service], logger: false, telemetry });
-    const { port } = await app.listen(0, '127.0.0.1');
+    // Orders, the front door, also speaks HTTP with the flag: JSON calls, probes, metrics, dashboard.
+    const http = service === OrdersService && httpPort !== undefined ? { port: httpPort, metrics: true } : undefined;
+    const app = await createApp({ services: [service], logger: false, telemetry, http });
+    const { port, httpPort: boundHttpPort } = await app.listen(0, '127.0.0.1');
     console.log(`${service.name.replace('Service', '')} listening on 127.0.0.1:${port}`);
+    if (boundHttpPort !== undefined) {
+      console.log(`Orders over HTTP on 127.0.0.1:${boundHttpPort}:`);
+      console.log(`  curl -s -X POST localhost:${boundHttpPort}/rpc/Orders/place -H 'content-type: application/json' -d '["u1","rivet",2]'`);
+      console.log(`  dashboard: http://127.0.0.1:${boundHttpPort}/rivet/dashboard`);
+      console.log(`  probes:    curl -s 'localhost:${boundHttpPort}/readyz?verbose'`);
+    }
     apps.push(app);
+    addresses.push(`127.0.0.1:${port}`);
   }
 
   const gateway = createClient({
@@ -93,7 +108,9 @@ async function main(): Promise<void> {
   show('100 concurrent orders on one connection', `order ids ${Math.min(...many)}..${Math.max(...many)}`);
 
   if (serve) {
-    console.log('\nServing; press Ctrl-C to stop.');
+    console.log('\nServing; press Ctrl-C to stop. Poke at it from another shell (docs/cli.md):');
+    console.log(`  export RIVET_ADDR=${addresses.join(',')}`);
+    console.log('  npx rivet ls');
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
   console.log('\nShutting down gracefully.');

@@ -6,16 +6,20 @@ import { getServiceClasses } from '../decorators';
 import type { Instance, Registry } from '../discovery';
 import type { AdmissionParts, ServerLoad, ShedEvent } from '../admission';
 import { isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
+import { MethodStats } from '../http';
 import { toMiddleware } from '../interceptors';
-import { DEFAULT_DRAIN_TIMEOUT_MS, HealthState, healthServiceDefinition, Server } from '../server';
+import { prometheusMetrics } from '../observability';
+import { DEFAULT_DRAIN_TIMEOUT_MS, HealthState, healthServiceDefinition, reflectionServiceDefinition, Server, type ServiceDefinition } from '../server';
 import { durationMs, optionsObject, rejectUnknownKeys } from '../util';
 import { bindRemoteInjections, bindSingleton, containerInterceptorResolver, createDefaultContainer } from './container';
 import { resolveContract } from './contract';
 import { defaultRegistry } from './default-registry';
+import { HttpSurface, type HttpSurfaceParts } from './http-surface';
 import { createLogger } from './logger';
 import { type AdvertiseOptions, type AppOptions, resolveAppOptions } from './options';
 import { scanModules } from './scan';
 import { buildServiceDefinitions } from './service-definitions';
+import { buildReflectionListing } from './reflection-listing';
 import { wireTelemetry } from './telemetry';
 import { createTransport } from './transport';
 import type { Transport } from '../transport';
@@ -38,6 +42,18 @@ interface AppParts {
   advertise: AdvertiseOptions | undefined;
   /** The global interceptors, for their telemetry hooks. */
   interceptors: readonly unknown[];
+  /** The HTTP surface's parts, when `http` is set; the app adds what it knows of itself. */
+  http: Omit<HttpSurfaceParts, 'state'> | undefined;
+}
+
+/** What {@link App.listen} resolves with. */
+export interface ListenAddress {
+  /** The binary server's bound host. */
+  host: string;
+  /** The binary server's bound port. */
+  port: number;
+  /** The HTTP server's bound port, when the app has `http`. */
+  httpPort?: number;
 }
 
 /**
@@ -53,6 +69,8 @@ export class App {
   private instances: Instance[] = [];
   private closing: Promise<void> | null = null;
   private readonly stopTelemetry: () => void;
+  private registered = false;
+  private readonly http: HttpSurface | undefined;
 
   /** @internal use createApp. */
   constructor(private readonly parts: AppParts) {
@@ -79,6 +97,22 @@ export class App {
               },
             },
     });
+    this.http =
+      parts.http === undefined
+        ? undefined
+        : new HttpSurface({
+            ...parts.http,
+            state: {
+              port: () => (this.closing === null ? this.address?.port : undefined),
+              registered: () => this.registered,
+              closing: () => this.closing !== null,
+            },
+          });
+  }
+
+  /** The HTTP server's port once `listen()` has started it; undefined without `http` or before then. */
+  get httpPort(): number | undefined {
+    return this.http?.port;
   }
 
   /**
@@ -98,10 +132,11 @@ export class App {
 
   /**
    * Starts serving and registers every service in the registry. Port 0 (the default) picks an
-   * ephemeral port; the host defaults to 127.0.0.1. Resolves with the bound address.
-   * Throws RivetConfigError when called twice or after close().
+   * ephemeral port; the host defaults to 127.0.0.1. With `http` set, the HTTP server starts
+   * too, before the services are registered. Resolves with the bound address (and `httpPort`).
+   * Throws RivetConfigError when called twice or after close(); rejects when a port is taken.
    */
-  async listen(port = 0, host = '127.0.0.1'): Promise<{ host: string; port: number }> {
+  async listen(port = 0, host = '127.0.0.1'): Promise<ListenAddress> {
     if (this.closing !== null) throw new RivetConfigError(RivetErrorCode.RIVET_ERR_STATE, 'this app is closed; create a new one to listen again.');
     let address: { host: string; port: number };
     try {
@@ -110,6 +145,15 @@ export class App {
       throw listenError(err, host, port);
     }
     this.address = address;
+    let httpAddress: { host: string; port: number } | undefined;
+    try {
+      httpAddress = await this.http?.start();
+    } catch (err) {
+      // Fail clean here too: the binary port is released before the HTTP error reaches the caller.
+      await this.parts.server.unlisten();
+      this.address = null;
+      throw err;
+    }
     const adv = this.parts.advertise;
     // A wildcard address is not something a client can dial.
     const wildcard = address.host === '0.0.0.0' || address.host === '::';
@@ -141,13 +185,15 @@ export class App {
       // Fail clean: take back what did get registered, release the port, and leave the app as it
       // was before listen(), so a second listen() works once the registry is back.
       await Promise.all(registered.map((i) => this.parts.registry.deregister(i).catch(() => undefined)));
+      await this.http?.stop();
       await this.parts.server.unlisten();
       this.address = null;
       this.instances = [];
       throw registryError(failed.reason, this.parts.registry, address);
     }
+    this.registered = this.closing === null;
     this.logger.info({ host: address.host, port: address.port, services: this.services }, 'listening');
-    return { ...address };
+    return httpAddress === undefined ? { ...address } : { ...address, httpPort: httpAddress.port };
   }
 
   /**
@@ -212,8 +258,13 @@ export class App {
         this.parts.registry.deregister(i).catch((err: unknown) => this.logger.warn({ service: i.service, err: (err as Error).message }, 'deregister failed')),
       ),
     );
+    this.registered = false;
+    // The HTTP server outlives the drain, so probes read 503 and gateway calls finish; gateway
+    // calls that arrive meanwhile are refused UNAVAILABLE by the server.
     await this.parts.server.close(drainTimeoutMs);
+    await this.http?.stop();
     await this.parts.client.close();
+    await this.parts.http?.prometheus?.shutdown();
     this.stopTelemetry();
     if (this.address !== null) this.logger.info({ port: this.address.port }, 'closed');
   }
@@ -277,12 +328,15 @@ export async function createApp(opts: AppOptions = {}, internals?: AppInternals)
   if (internals?.transport !== undefined && (o.tls !== undefined || o.clientTls !== undefined)) {
     throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, 'createApp options.tls and clientTls do not apply to an app on a custom transport; leave them out.');
   }
+  // /metrics reads a meter provider of Rivet's own, fed by one more metrics interceptor, outermost.
+  const prometheus = o.http !== undefined && (o.http.metrics ?? o.hasMetrics) ? await prometheusMetrics() : undefined;
+  const interceptors = prometheus === undefined ? o.interceptors : [prometheus.interceptor, ...o.interceptors];
   const transport = internals?.transport ?? createTransport(o.tls, o.clientTls, serverLog, 'createApp options');
   const client = new Client({
     registry,
     transport,
     codec: o.codec,
-    globalInterceptors: o.interceptors,
+    globalInterceptors: interceptors,
     resolveInterceptor,
     resolveContract,
     logger: logger.child({ component: 'client' }),
@@ -295,12 +349,17 @@ export async function createApp(opts: AppOptions = {}, internals?: AppInternals)
   for (const cls of classes) bindSingleton(container, cls);
   const services = buildServiceDefinitions(classes, container, resolveInterceptor);
   const health = new HealthState(services.map((s) => s.name));
+  const builtins: ServiceDefinition[] = [healthServiceDefinition(health)];
+  if (o.reflection) builtins.push(reflectionServiceDefinition(buildReflectionListing(classes, services, o.contract)));
+  // The dashboard's per-method statistics: the outermost server stage, so refused calls count too.
+  const methodStats = o.http?.dashboard === true ? new MethodStats(services.flatMap((s) => s.methods.map((m) => ({ service: s.name, method: m.name })))) : undefined;
+  const middlewares = interceptors.map((i) => toMiddleware(resolveInterceptor(i)));
   // Serve the agreed codec first when a client offers both.
   const allowedCodecs = o.codec === 'json' ? (['json', 'msgpack'] as const) : (['msgpack', 'json'] as const);
   const server = new Server({
     transport,
-    services: [...services, healthServiceDefinition(health)],
-    middlewares: o.interceptors.map((i) => toMiddleware(resolveInterceptor(i))),
+    services: [...services, ...builtins],
+    middlewares: methodStats === undefined ? middlewares : [methodStats.middleware(), ...middlewares],
     allowedCodecs,
     maxFrameBytes: o.maxFrameBytes,
     exposeErrorStack: o.exposeErrorStack,
@@ -314,5 +373,20 @@ export async function createApp(opts: AppOptions = {}, internals?: AppInternals)
         : Object.freeze({ ...o.admission, parts: Object.freeze({ ...o.admission.parts, ...internals.admissionParts }) }),
   });
   const versions = new Map(services.map((s) => [s.name, s.version]));
-  return new App({ container, logger, server, client, registry, health, versions, advertise: o.advertise, interceptors: o.interceptors });
+  const http =
+    o.http === undefined
+      ? undefined
+      : {
+          options: o.http,
+          tls: o.tls,
+          logger: logger.child({ component: 'http' }),
+          server,
+          client,
+          registry,
+          health,
+          services: services.map((s) => s.name),
+          methodStats,
+          prometheus,
+        };
+  return new App({ container, logger, server, client, registry, health, versions, advertise: o.advertise, interceptors, http });
 }

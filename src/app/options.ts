@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { type AdmissionOptions, type ResolvedAdmission, resolveAdmission } from '../admission';
 import { checkInterceptor, type InterceptorLike } from '../interceptors';
 import type { Registry } from '../discovery';
-import { telemetryInterceptors, type TelemetryOptions } from '../observability';
+import { isMetricsInterceptor, telemetryInterceptors, type TelemetryOptions } from '../observability';
+import { type HttpOptions, resolveHttpOptions, type ResolvedHttpOptions } from '../http';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { CODEC_NAMES, type CodecName, DEFAULT_MAX_FRAME_BYTES } from '../protocol';
 import type { ServerLimits } from '../server';
@@ -12,6 +13,7 @@ import type { TlsClientOptions, TlsServerOptions } from '../transport';
 import { bool, durationMs, nonEmptyString, nonNegativeInt, oneOf, optionsObject, positiveInt, rejectUnknownKeys, stringRecord } from '../util';
 import type { LoggerInput } from './logger';
 import { checkClientPolicy, type ClientPolicy } from '../client';
+import { checkManifest, type ContractManifest } from '../manifest';
 
 /** How long a client waits for connect plus handshake by default: 5 s. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -65,6 +67,12 @@ export interface AppOptions extends CommonOptions {
    * peer reads before it authenticates. Default true; `false` lists none (docs/security.md).
    */
   advertiseMethods?: boolean;
+  /** Serve the built-in `rivet.Reflection` service (through the global interceptors). Default true. */
+  reflection?: boolean;
+  /** The app's contract manifest (what `rivet manifest` writes): `rivet.Reflection` adds its parameter names, types and deprecations. */
+  contract?: ContractManifest;
+  /** Serve HTTP too: the JSON gateway, `/livez` and `/readyz`, `/metrics`, the dashboard. Default: no HTTP server. */
+  http?: HttpOptions;
   /**
    * Overload protection (docs/overload.md): deadline-aware admission, a bounded queue with CoDel
    * and adaptive LIFO, an adaptive limit on async handlers, load reports. On by default; `false`
@@ -97,7 +105,7 @@ export interface ClientOptions extends CommonOptions {
 }
 
 const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive'] as const;
-const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods', 'admission'] as const;
+const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods', 'reflection', 'contract', 'http', 'admission'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
 /** Common options, validated. */
@@ -166,6 +174,11 @@ export interface ResolvedAppOptions extends ResolvedCommon {
   limits: ServerLimits;
   advertise: AdvertiseOptions | undefined;
   advertiseMethods: boolean;
+  reflection: boolean;
+  contract: ContractManifest | undefined;
+  http: ResolvedHttpOptions | undefined;
+  /** True when `telemetry` asked for metrics or a `metrics()` interceptor is global. */
+  hasMetrics: boolean;
   admission: ResolvedAdmission | false;
 }
 
@@ -219,8 +232,19 @@ export function resolveAppOptions(input: unknown): ResolvedAppOptions {
     limits: resolveLimits('createApp options.limits', o.limits),
     advertise: resolveAdvertise('createApp options.advertise', o.advertise),
     advertiseMethods: o.advertiseMethods === undefined ? true : bool('createApp options.advertiseMethods', o.advertiseMethods),
+    reflection: o.reflection === undefined ? true : bool('createApp options.reflection', o.reflection),
+    contract: o.contract === undefined ? undefined : checkManifest(o.contract, 'createApp options.contract'),
+    http: o.http === undefined ? undefined : resolveHttpOptions(o.http, 'createApp options.http'),
+    hasMetrics: hasMetrics(o.telemetry, o.interceptors),
     admission: resolveAdmission('createApp options.admission', o.admission),
   };
+}
+
+/** True when the telemetry option turns metrics on, or a global interceptor is a `metrics()` one. */
+function hasMetrics(telemetry: unknown, interceptors: unknown): boolean {
+  if (telemetry === true) return true;
+  if (typeof telemetry === 'object' && telemetry !== null && (telemetry as { metrics?: unknown }).metrics !== false) return true;
+  return Array.isArray(interceptors) && interceptors.some(isMetricsInterceptor);
 }
 
 /** ClientOptions, validated. */

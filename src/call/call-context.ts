@@ -10,6 +10,8 @@ export interface Peer {
   /** `'host:port'`. */
   address: string;
   identity?: PeerIdentity;
+  /** `'http'` for a call that came through the HTTP gateway; absent for binary calls. */
+  protocol?: 'http';
 }
 
 /**

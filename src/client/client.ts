@@ -221,6 +221,18 @@ export class Client extends EventEmitter<ClientEvents> {
     return { endpoints, retryBudget };
   }
 
+  /**
+   * Every endpoint of every target this client has made (proxies and calls by name), each with
+   * its live view (connection state, breaker, ejection, in flight, latency) and its counters
+   * (attempts sent, failures that count against it). What dashboards read; `stats()` is the
+   * smaller snapshot.
+   */
+  endpointViews(): Array<{ readonly service: string; readonly view: EndpointView; readonly calls: number; readonly failures: number }> {
+    const out: Array<{ service: string; view: EndpointView; calls: number; failures: number }> = [];
+    for (const t of this.targets) for (const e of t.router.views()) out.push({ service: t.service, view: e, calls: e.calls, failures: e.failures });
+    return out;
+  }
+
   /** Closes every connection; calls still pending fail with UNAVAILABLE. Idempotent. */
   close(): Promise<void> {
     if (this.closed === null) {

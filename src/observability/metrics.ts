@@ -71,7 +71,40 @@ export function checkMetricsOptions(input: unknown, name: string): MetricsOption
  * Instruments are made once, here. Throws RivetConfigError for bad options.
  */
 export function metrics(opts?: MetricsOptions): Interceptor {
-  return new MetricsInterceptor(checkMetricsOptions(opts, 'metrics options'));
+  return new MetricsInterceptor(checkMetricsOptions(opts, 'metrics options'), MS_DURATIONS);
+}
+
+/** True for an interceptor made by {@link metrics}. */
+export function isMetricsInterceptor(value: unknown): boolean {
+  return value instanceof MetricsInterceptor;
+}
+
+/** The names, unit and scale of the duration histograms. */
+interface DurationFlavor {
+  readonly client: string;
+  readonly server: string;
+  readonly unit: string;
+  /** What one ms is in `unit`. */
+  readonly perMs: number;
+  /** Also count finished calls (`rivet.*.calls`), as Prometheus users expect a `_total` per method. */
+  readonly callCounters: boolean;
+}
+
+const MS_DURATIONS: DurationFlavor = { client: 'rpc.client.duration', server: 'rpc.server.duration', unit: 'ms', perMs: 1, callCounters: false };
+
+/**
+ * The durations of the current OpenTelemetry RPC conventions (`rpc.*.call.duration`, seconds),
+ * which Prometheus's base-unit rule asks for too.
+ */
+const SECONDS_DURATIONS: DurationFlavor = { client: 'rpc.client.call.duration', server: 'rpc.server.call.duration', unit: 's', perMs: 0.001, callCounters: true };
+
+/**
+ * The metrics interceptor with durations in seconds and call counters (`rivet.client.calls`,
+ * `rivet.server.calls`), recording into `meterProvider`: the one behind an app's `/metrics`.
+ * @internal used by prometheusMetrics.
+ */
+export function secondsMetrics(meterProvider: MeterProvider): Interceptor {
+  return new MetricsInterceptor({ meterProvider }, SECONDS_DURATIONS);
 }
 
 class MetricsInterceptor implements Interceptor {
@@ -81,6 +114,9 @@ class MetricsInterceptor implements Interceptor {
   private readonly serverActive: UpDownCounter;
   private readonly retries: Counter;
   private readonly breakerTransitions: Counter;
+  private readonly clientCalls: Counter | undefined;
+  private readonly serverCalls: Counter | undefined;
+  private readonly perMs: number;
   private readonly shed: Counter;
   private readonly admissionSources = new Set<AdmissionSource>();
   // (service, method) → the attributes every measurement of it starts from; bounded by the methods called.
@@ -89,11 +125,15 @@ class MetricsInterceptor implements Interceptor {
   private readonly connectionSources = new Set<ConnectionSource>();
   readonly [TELEMETRY_HOOKS]: TelemetryHooks;
 
-  constructor(opts: MetricsOptions) {
+  constructor(opts: MetricsOptions, durations: DurationFlavor) {
     const meter: Meter = (opts.meterProvider ?? metricsApi.getMeterProvider()).getMeter(INSTRUMENTATION_SCOPE);
-    const advice = { explicitBucketBoundaries: [...DURATION_BUCKETS_MS] };
-    this.clientDuration = meter.createHistogram('rpc.client.duration', { unit: 'ms', description: 'Duration of outbound RPCs, all attempts included.', advice });
-    this.serverDuration = meter.createHistogram('rpc.server.duration', { unit: 'ms', description: 'Duration of inbound RPCs.', advice });
+    this.perMs = durations.perMs;
+    const advice = { explicitBucketBoundaries: DURATION_BUCKETS_MS.map((b) => b * durations.perMs) };
+    const unit = durations.unit;
+    this.clientDuration = meter.createHistogram(durations.client, { unit, description: 'Duration of outbound RPCs, all attempts included.', advice });
+    this.serverDuration = meter.createHistogram(durations.server, { unit, description: 'Duration of inbound RPCs.', advice });
+    this.clientCalls = durations.callCounters ? meter.createCounter('rivet.client.calls', { unit: '{call}', description: 'Outbound RPCs finished, by status code.' }) : undefined;
+    this.serverCalls = durations.callCounters ? meter.createCounter('rivet.server.calls', { unit: '{call}', description: 'Inbound RPCs finished, by status code.' }) : undefined;
     this.clientActive = meter.createUpDownCounter('rivet.client.active_requests', { unit: '{request}', description: 'Outbound RPCs in flight.' });
     this.serverActive = meter.createUpDownCounter('rivet.server.active_requests', { unit: '{request}', description: 'Inbound RPCs in flight.' });
     this.retries = meter.createCounter('rivet.client.retries', { unit: '{attempt}', description: 'Attempts after the first: retries and hedged attempts.' });
@@ -146,7 +186,7 @@ class MetricsInterceptor implements Interceptor {
       code = statusOf(err);
       throw err;
     } finally {
-      const ms = performance.now() - started;
+      const duration = (performance.now() - started) * this.perMs;
       active.add(-1, base);
       if (client) {
         const attributes: Attributes = { ...base, [ATTR_RIVET_STATUS_CODE]: code };
@@ -155,9 +195,12 @@ class MetricsInterceptor implements Interceptor {
           attributes[ATTR_SERVER_ADDRESS] = host;
           if (port !== undefined) attributes[ATTR_SERVER_PORT] = port;
         }
-        this.clientDuration.record(ms, attributes);
+        this.clientDuration.record(duration, attributes);
+        this.clientCalls?.add(1, attributes);
       } else {
-        this.serverDuration.record(ms, { ...base, [ATTR_RIVET_STATUS_CODE]: code });
+        const attributes: Attributes = { ...base, [ATTR_RIVET_STATUS_CODE]: code };
+        this.serverDuration.record(duration, attributes);
+        this.serverCalls?.add(1, attributes);
       }
     }
   }

@@ -1,8 +1,29 @@
 import { MethodStats } from '../admission';
-import { type CallContext, composeMiddleware, type Invoker, type Middleware } from '../call';
-import { isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
+import { type CallContext, composeMiddleware, type Invoker, type Middleware, type Peer, runWithContext } from '../call';
+import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import type { ServiceDescriptor } from '../protocol';
+import { ServerCall } from './server-call';
 import type { ServiceDefinition } from './service-definition';
+
+// The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days).
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A call that reaches the server without its wire: the HTTP gateway's. It runs the same composed
+ * chain (interceptors, auth, limits, telemetry) as a call decoded from a frame.
+ */
+export interface InProcessCall {
+  readonly service: string;
+  readonly method: string;
+  readonly args: unknown[];
+  readonly metadata: Record<string, string>;
+  /** The caller's budget in ms; the method's own cap wins when tighter. */
+  readonly timeoutMs: number;
+  /** Who called, as the chain's `ctx.peer` (the gateway marks it `protocol: 'http'`). */
+  readonly peer: Peer;
+  /** Aborts the call as CANCELLED (the HTTP client went away). */
+  readonly signal?: AbortSignal;
+}
 
 /** A method ready to run: its chain composed once, at startup. */
 export interface MethodEntry {
@@ -18,6 +39,12 @@ export interface MethodEntry {
   readonly idempotent: boolean;
   /** What admission knows of the method (its recent service time); made once, here. */
   readonly stats: MethodStats;
+}
+
+/** Where a server keeps the stop functions of its running in-process calls. */
+export interface InProcessTracker {
+  add(stop: (err: RpcError) => void): void;
+  delete(stop: (err: RpcError) => void): void;
 }
 
 /**
@@ -67,6 +94,62 @@ export class Dispatcher {
   /** The names of the services served. */
   get serviceNames(): string[] {
     return [...this.table.keys()];
+  }
+
+  /**
+   * Runs one call through its method's chain inside the call's async context, as a call from the
+   * wire runs: the deadline (the caller's, clamped to the method's cap) aborts the handler's
+   * signal and rejects DEADLINE_EXCEEDED; `signal` aborts it and rejects CANCELLED. An unknown
+   * service or method rejects UNIMPLEMENTED and runs nothing. Always settles; rejects with what
+   * the chain threw (an RpcError, or anything a handler threw). `track` holds the call's stop
+   * function while it runs, so a draining server can abort it.
+   */
+  callInProcess(call: InProcessCall, track?: InProcessTracker): Promise<unknown> {
+    const entry = this.lookup(call.service, call.method);
+    if (entry === undefined) {
+      return Promise.reject(new RpcError('UNIMPLEMENTED', `${call.service}.${call.method} is not a remotely callable method`, { reason: ErrorReason.UNKNOWN_METHOD }));
+    }
+    let timeoutMs = Math.min(Math.max(1, call.timeoutMs), MAX_TIMER_MS);
+    if (entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs) timeoutMs = entry.timeoutMs;
+    const ctx = new ServerCall(entry.service, entry.method, call.args, call.metadata, Date.now() + timeoutMs, call.peer);
+    return new Promise<unknown>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const signal = call.signal;
+      const finish = (ok: boolean, value: unknown): void => {
+        if (timer === undefined) return; // settled already
+        clearTimeout(timer);
+        timer = undefined;
+        signal?.removeEventListener('abort', onAbort);
+        track?.delete(stop);
+        if (ok) resolve(value);
+        else reject(value);
+      };
+      const stop = (err: RpcError): void => {
+        ctx.abort(err);
+        finish(false, err);
+      };
+      const onAbort = (): void => stop(new RpcError('CANCELLED', 'cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }));
+      timer = setTimeout(() => stop(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE })), timeoutMs);
+      track?.add(stop);
+      if (signal !== undefined) {
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      let result: unknown;
+      try {
+        result = runWithContext(ctx, entry.run);
+      } catch (err) {
+        return finish(false, err);
+      }
+      if (isThenable(result)) {
+        result.then(
+          (value) => finish(true, value),
+          (err: unknown) => finish(false, err),
+        );
+      } else {
+        finish(true, result);
+      }
+    });
   }
 }
 

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { Admission, type ResolvedAdmission, type ServerLoad } from '../admission';
 import type { Middleware } from '../call';
-import { RivetConfigError, RivetErrorCode } from '../errors';
+import { ErrorReason, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import type { CodecName } from '../protocol';
 import type { Connection, Listener, Transport } from '../transport';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, type InProcessCall } from './dispatcher';
 import { ServerConnection } from './server-connection';
 import type { ServiceDefinition } from './service-definition';
 
@@ -57,6 +57,22 @@ export class Server {
   private readonly connectionOptions;
   /** The server's overload protection; null with `admission: false`. */
   readonly admission: Admission | null;
+  /** In-process calls running now (the HTTP gateway's), so a drain waits for them and can abort them. */
+  private readonly inProcess = new Set<(err: RpcError) => void>();
+  private inProcessIdle: Array<() => void> = [];
+  private readonly inProcessTracker = {
+    add: (stop: (err: RpcError) => void): void => {
+      this.inProcess.add(stop);
+    },
+    delete: (stop: (err: RpcError) => void): void => {
+      this.inProcess.delete(stop);
+      if (this.inProcess.size === 0 && this.inProcessIdle.length > 0) {
+        const waiters = this.inProcessIdle;
+        this.inProcessIdle = [];
+        for (const w of waiters) w();
+      }
+    },
+  };
 
   /** Throws RivetConfigError when two services share a name. */
   constructor(private readonly opts: ServerOptions) {
@@ -84,6 +100,11 @@ export class Server {
     return this.dispatcher.serviceNames;
   }
 
+  /** True when this server routes `service.method`. */
+  hasMethod(service: string, method: string): boolean {
+    return this.dispatcher.lookup(service, method) !== undefined;
+  }
+
   /** Open connections. */
   get connectionCount(): number {
     return this.connections.size;
@@ -99,6 +120,21 @@ export class Server {
   }
 
   private readonly eluBase = performance.eventLoopUtilization();
+
+  /**
+   * Runs a call in this process through the same composed chain as a call from the wire (see
+   * {@link Dispatcher.callInProcess}). Once the server is closing, rejects UNAVAILABLE (not
+   * processed, reason SERVER_DRAINING) without running anything; calls already running are waited
+   * for by the drain, and aborted with SERVER_SHUTDOWN when it times out.
+   */
+  callInProcess(call: InProcessCall): Promise<unknown> {
+    if (this.closing !== null) {
+      return Promise.reject(
+        new RpcError('UNAVAILABLE', 'server is draining; send the call elsewhere', { reason: ErrorReason.SERVER_DRAINING }, { notProcessed: true }),
+      );
+    }
+    return this.dispatcher.callInProcess(call, this.inProcessTracker);
+  }
 
   /** Binds and starts accepting. Port 0 picks an ephemeral port; the bound address is returned. */
   async listen(port: number, host: string): Promise<{ host: string; port: number }> {
@@ -154,11 +190,13 @@ export class Server {
   private async drainAndClose(drainTimeoutMs: number): Promise<void> {
     await this.stopAccepting();
     for (const sc of this.connections) sc.beginDrain();
-    const idle = Promise.all([...this.connections].map((sc) => sc.whenIdle()));
+    const inProcessIdle = this.inProcess.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.inProcessIdle.push(resolve));
+    const idle = Promise.all([...[...this.connections].map((sc) => sc.whenIdle()), inProcessIdle]);
     const drained = await raceTimeout(idle, drainTimeoutMs);
     if (!drained) {
       this.opts.logger.warn({ drainTimeoutMs }, 'drain timed out; aborting calls still running');
       for (const sc of this.connections) sc.abortAll();
+      for (const stop of [...this.inProcess]) stop(new RpcError('UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }));
     }
     const closed = Promise.all([...this.connections].map((sc) => sc.whenClosed));
     // A client that got our DRAIN ends the connection itself once its last call is answered. Until

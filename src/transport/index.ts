@@ -6,5 +6,5 @@ export { Outbox, OUTBOX_COALESCE_BYTES, OUTBOX_FLUSH_BYTES, OUTBOX_FLUSH_FRAMES 
 export { KEEPALIVE_TIMEOUT_REASON, type LivenessOptions } from './liveness';
 export { StreamConnection } from './stream-connection';
 export { TcpTransport } from './tcp';
-export { TlsTransport, describeTlsError, resolveTlsServerOptions, resolveTlsClientOptions, DEFAULT_TLS_MIN_VERSION, type TlsTransportOptions, type TlsServerOptions, type TlsClientOptions, type TlsRefusalListener, type TlsErrorDescription, type TlsFailureReason, type TlsMinVersion, type Pem, type ResolvedTlsServerOptions, type ResolvedTlsClientOptions } from './tls';
+export { TlsTransport, certificateIdentity, describeTlsError, resolveTlsServerOptions, resolveTlsClientOptions, DEFAULT_TLS_MIN_VERSION, type TlsTransportOptions, type TlsServerOptions, type TlsClientOptions, type TlsRefusalListener, type TlsErrorDescription, type TlsFailureReason, type TlsMinVersion, type Pem, type ResolvedTlsServerOptions, type ResolvedTlsClientOptions } from './tls';
 export { MemoryTransport, MemoryNetwork, MemoryLink, type MemoryDirection } from './memory';

@@ -9,11 +9,11 @@ export class Harness {
   readonly registry = new MemoryRegistry();
 
   /** Creates an app on this harness's registry (unless given another) and listens on 127.0.0.1:0. */
-  async serve(opts: AppOptions): Promise<{ app: App; port: number; address: string }> {
+  async serve(opts: AppOptions): Promise<{ app: App; port: number; address: string; httpPort: number | undefined }> {
     const app = await createApp({ logger: false, registry: this.registry, ...opts });
     this.apps.push(app);
-    const { port } = await app.listen(0, '127.0.0.1');
-    return { app, port, address: `127.0.0.1:${port}` };
+    const { port, httpPort } = await app.listen(0, '127.0.0.1');
+    return { app, port, address: `127.0.0.1:${port}`, httpPort };
   }
 
   /** A client on this harness's registry, unless endpoints or another registry are given. */

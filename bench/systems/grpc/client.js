@@ -6,10 +6,13 @@ const { MUL_A, MUL_B, ECHO_BUFFER } = require('../../lib/payloads');
 const MULTIPLY = { a: MUL_A, b: MUL_B };
 const ECHO = { data: ECHO_BUFFER };
 const READY_TIMEOUT_MS = 10_000;
+const WORK_METHODS = { burn: 'Burn', mixed: 'Mixed' };
 
-function unary(client, method, request) {
+function unary(client, method, request, options) {
   return new Promise((resolve, reject) => {
-    client[method](request, (err, reply) => (err ? reject(err) : resolve(reply)));
+    const cb = (err, reply) => (err ? reject(err) : resolve(reply));
+    if (options) client[method](request, options, cb);
+    else client[method](request, cb);
   });
 }
 
@@ -22,6 +25,20 @@ async function connect(addresses) {
   );
   return {
     call: (kind) => (kind === 'echo' ? unary(client, 'Echo', ECHO) : unary(client, 'Multiply', MULTIPLY)),
+    // W9: the deadline travels in grpc-timeout; the client fails the call at it.
+    work: (method, id, deadline, timeoutMs) =>
+      unary(client, WORK_METHODS[method], { id, deadline }, { deadline: Date.now() + timeoutMs }),
+    // W7/W8: 'data' events in flowing mode; HTTP/2 flow control paces the server.
+    consume: (count) =>
+      new Promise((resolve, reject) => {
+        let received = 0;
+        const call = client.Watch({ count });
+        call.on('data', () => {
+          received++;
+        });
+        call.on('error', reject);
+        call.on('end', () => resolve(received));
+      }),
     close: async () => client.close(),
   };
 }

@@ -18,8 +18,14 @@ async function connect(addresses) {
   await broker.waitForServices(['bench'], DISCOVERY_TIMEOUT_MS);
   return {
     call: (kind) => (kind === 'echo' ? broker.call('bench.echo', ECHO) : broker.call('bench.multiply', MULTIPLY)),
+    // W9: Moleculer's call timeout; it travels with the request (distributed timeouts).
+    work: (method, id, deadline, timeoutMs) => broker.call(`bench.${method}`, { id, deadline }, { timeout: timeoutMs }),
     close: () => broker.stop(),
   };
 }
 
 module.exports = { connect };
+
+// One broker per process is one connection to the server node (its TCP
+// transporter keeps one socket per node pair); W9 opens no more than that.
+module.exports.maxConnections = 1;

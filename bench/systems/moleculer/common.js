@@ -6,8 +6,9 @@ const { ServiceBroker } = require('moleculer');
 
 const SERVER_NODE = 'bench-server';
 
-function createBroker(nodeID, urls) {
+function createBroker(nodeID, urls, extra = {}) {
   const broker = new ServiceBroker({
+    ...extra,
     nodeID,
     namespace: 'rivet-bench',
     logger: false,

@@ -2,7 +2,7 @@
 // NestJS client adapter: ClientTCP (via ClientProxyFactory), one socket per client.
 require('reflect-metadata');
 const { ClientProxyFactory, Transport } = require('@nestjs/microservices');
-const { firstValueFrom } = require('rxjs');
+const { firstValueFrom, timeout } = require('rxjs');
 const { MUL_A, MUL_B, ECHO_STRING } = require('../../lib/payloads');
 
 const MULTIPLY = { a: MUL_A, b: MUL_B };
@@ -14,6 +14,8 @@ async function connect(addresses) {
   await client.connect();
   return {
     call: (kind) => firstValueFrom(kind === 'echo' ? client.send('echo', ECHO) : client.send('multiply', MULTIPLY)),
+    // W9: Nest's TCP transport carries no deadline; the client gives up with rxjs timeout().
+    work: (method, id, deadline, timeoutMs) => firstValueFrom(client.send(method, { id, deadline }).pipe(timeout(timeoutMs))),
     close: async () => client.close(),
   };
 }

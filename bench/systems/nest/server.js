@@ -7,6 +7,7 @@ const { NestFactory } = require('@nestjs/core');
 const { Controller, Module } = require('@nestjs/common');
 const { MessagePattern, Transport } = require('@nestjs/microservices');
 const { serve } = require('../../lib/server-host');
+const work = require('../../lib/work');
 
 class BenchController {
   multiply(data) {
@@ -16,8 +17,16 @@ class BenchController {
   echo(data) {
     return data;
   }
+
+  burn(data) {
+    return work.burn(data.id, data.deadline);
+  }
+
+  mixed(data) {
+    return work.mixed(data.id, data.deadline);
+  }
 }
-for (const name of ['multiply', 'echo']) {
+for (const name of ['multiply', 'echo', 'burn', 'mixed']) {
   Reflect.decorate([MessagePattern(name)], BenchController.prototype, name, Object.getOwnPropertyDescriptor(BenchController.prototype, name));
 }
 Reflect.decorate([Controller()], BenchController);

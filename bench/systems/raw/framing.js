@@ -37,7 +37,7 @@ class FrameReader {
       if (end - off - HEADER < len) break;
       const start = off + HEADER;
       off = start + len;
-      this.onMessage(unpackr.unpack(chunk.subarray(start, off)));
+      this.onMessage(unpackr.unpack(chunk.subarray(start, off)), len);
     }
     if (off < end) this.fillPartial(chunk, off);
   }
@@ -59,7 +59,7 @@ class FrameReader {
     const body = this.body;
     this.body = null;
     this.headerFill = 0;
-    this.onMessage(unpackr.unpack(body));
+    this.onMessage(unpackr.unpack(body), body.length);
     return off;
   }
 }
@@ -91,6 +91,7 @@ class FrameWriter {
       this.scheduled = true;
       process.nextTick(this.flush);
     }
+    return body.length; // the stream bound counts its byte credit in encoded bytes
   }
 
   newSlab(need) {

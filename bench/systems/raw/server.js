@@ -1,9 +1,11 @@
 'use strict';
 // Raw bound server: the least work a multiplexed request/response protocol
-// over TCP can do in Node. Request frames are [id, [method, args]], replies [id, result].
+// over TCP can do in Node. Request frames are [id, [method, args]], replies [id, result];
+// server streams (W7/W8) use the tagged frames described in stream.js.
 const net = require('node:net');
 const { serve } = require('../../lib/server-host');
 const { FrameReader, FrameWriter } = require('./framing');
+const { streamServer } = require('./stream');
 
 const handlers = {
   multiply: (args) => args[0] * args[1],
@@ -18,7 +20,9 @@ serve(
         socket.setNoDelay(true);
         sockets.add(socket);
         const writer = new FrameWriter(socket);
+        const onStreamFrame = streamServer(writer);
         const reader = new FrameReader((frame) => {
+          if (typeof frame[0] === 'string') return onStreamFrame(frame); // stream frames are tagged, calls have numeric ids
           const payload = frame[1];
           writer.send([frame[0], handlers[payload[0]](payload[1])]);
         });

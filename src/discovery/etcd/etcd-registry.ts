@@ -137,6 +137,29 @@ export class EtcdRegistry implements Registry {
   }
 
   /**
+   * The names of the services with at least one key under the prefix, sorted (what `rivet ls
+   * --etcd` lists). Rejects with UNAVAILABLE when etcd cannot be reached.
+   */
+  async services(): Promise<string[]> {
+    this.assertOpen();
+    const root = `${this.prefix}/`;
+    let keys: string[];
+    try {
+      keys = await this.client.getAll().prefix(root).keys();
+      this.markReachable();
+    } catch (err) {
+      throw this.unavailable('could not list services in etcd', err);
+    }
+    const names = new Set<string>();
+    for (const key of keys) {
+      const rest = key.slice(root.length);
+      const slash = rest.indexOf('/');
+      if (slash > 0 && slash < rest.length - 1) names.add(rest.slice(0, slash));
+    }
+    return [...names].sort();
+  }
+
+  /**
    * Calls `cb` with the complete set of `service` once it is known, then on every change. During
    * an outage `cb` is not called (the last set stands). Throws RivetConfigError after close().
    */

@@ -14,3 +14,4 @@ export {
   type ResolvedTlsClientOptions,
 } from './tls-options';
 export { describeTlsError, type TlsErrorDescription, type TlsFailureReason } from './describe-tls-error';
+export { certificateIdentity } from './certificate-identity';
