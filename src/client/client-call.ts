@@ -1,16 +1,13 @@
-import type { CallContext, DeadlineList, Peer, Timed } from '../call';
-import { ErrorReason, isRpcError, RpcError, type AttemptRecord } from '../errors';
-import type { ResolvedRetryPolicy } from '../resilience';
-import type { Channel } from './channel';
-import type { Endpoint } from './endpoint';
-
-/** Told when a call is aborted; the channel's pending entry of the attempt in flight. */
-export interface AbortWatcher {
-  onCallAborted(): void;
-}
+import { type DeadlineCall, type DeadlineList, deadlineExceeded, type Peer, type Timed } from '../call';
+import { ErrorReason, RpcError, type AttemptRecord } from '../errors';
+import type { ClientAttempt, ResolvedRetryPolicy } from '../resilience';
+import type { AbortWatcher, ChannelCall } from './connection/channel-call';
+import { type LearningCall, learnFacts, type MethodFacts, type MethodFactsSource } from './method-facts';
 
 /**
- * The client's CallContext: the public fields plus what the client stages share for one call.
+ * The client's CallContext, typed through the whole client chain: the public fields plus what the
+ * client stages share for one call. It is each stage's view at once: the deadline stage's
+ * (DeadlineCall), retry's and hedge's (ClientAttempt), the channel's (ChannelCall), learning's.
  * A class, so every call's context has the same shape; it is its own abort listener
  * (`handleEvent`), so linking a caller's or parent's signal allocates no closure.
  *
@@ -18,7 +15,7 @@ export interface AbortWatcher {
  * the client together. The controller (and so `signal`) is made only when something reads
  * `signal`; stages use `abort()`, `aborted` and `abortReason`.
  */
-export class ClientCall implements CallContext, Timed {
+export class ClientCall implements DeadlineCall, ClientAttempt<ClientCall>, ChannelCall, LearningCall, Timed {
   readonly side = 'client' as const;
   peer: Peer | undefined = undefined;
   principal: unknown = undefined;
@@ -27,7 +24,7 @@ export class ClientCall implements CallContext, Timed {
   /** One record per failed attempt, made on the first failure. Shared with hedged attempts. */
   attempts: AttemptRecord[] | null = null;
   /** The endpoint the router picked for the attempt in flight. */
-  endpoint: Endpoint | null = null;
+  endpoint: { readonly address: string } | null = null;
   /** False for calls made while handling a retried call: no retry storms across hops. */
   retriesAllowed = true;
   /** Why the call was aborted (deadline, caller, lost hedge); undefined while it is not. */
@@ -42,7 +39,7 @@ export class ClientCall implements CallContext, Timed {
   /** This call's own retry policy (`CallOptions.retry` merged over the method's), if it set one. */
   retryPolicy: ResolvedRetryPolicy | undefined = undefined;
   /** What the server's handshake said about the method, once an attempt learnt it. */
-  learnt: { readonly idempotent: boolean; readonly timeoutMs?: number } | undefined = undefined;
+  learnt: MethodFacts | undefined = undefined;
   /** The deadline timer's links (see DeadlineTimers): kept here so arming one allocates nothing. */
   expiresAt = 0;
   timerPrev: Timed | null = null;
@@ -103,25 +100,9 @@ export class ClientCall implements CallContext, Timed {
     (this.attempts ??= []).push(record);
   }
 
-  /**
-   * After an attempt, learns from the server's handshake what nothing else said: the method's
-   * idempotency, and its timeout, which then bounds the whole call as it does a typed proxy's
-   * (the server caps each attempt at it; retrying past it would only time out again).
-   */
-  learnFacts(channel: Channel): void {
-    if (this.idempotentKnown && this.startedAtMs === undefined) return;
-    const facts = channel.services[this.service]?.methods[this.method];
-    if (facts === undefined) return;
-    this.learnt = facts;
-    if (!this.idempotentKnown) {
-      this.idempotent = facts.idempotent;
-      this.idempotentKnown = true;
-    }
-    if (this.startedAtMs !== undefined) {
-      const capped = facts.timeoutMs === undefined ? undefined : this.startedAtMs + facts.timeoutMs;
-      if (capped !== undefined && (this.deadline === undefined || capped < this.deadline)) this.deadline = capped;
-      this.startedAtMs = undefined;
-    }
+  /** After an attempt: learns the method's facts from `source` (see method-facts.ts). */
+  learnFacts(source: MethodFactsSource): void {
+    learnFacts(this, source);
   }
 
   /**
@@ -145,15 +126,4 @@ export class ClientCall implements CallContext, Timed {
     const i = this.forks.indexOf(child);
     if (i >= 0) this.forks.splice(i, 1);
   }
-}
-
-/** The error of a call whose deadline passed. */
-export function deadlineExceeded(): RpcError {
-  return new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE });
-}
-
-/** Every error a client returns lists its attempts: sets `err.attempts` from the call's, once. */
-export function withAttempts<E>(err: E, call: ClientCall): E {
-  if (isRpcError(err) && err.attempts === undefined) err.attempts = call.attempts ?? [];
-  return err;
 }

@@ -1,8 +1,6 @@
-import { composeMiddleware, type Invoker, type Middleware } from '../call';
-import { type Bulkhead, type Fallback, fallbackMiddleware, type ResolvedRetryPolicy, type RetryBudget, retryMiddleware } from '../resilience';
-import { type ClientCall, withAttempts } from './client-call';
-import { deadlineStage } from './deadline-stage';
-import { hedgeStage } from './hedge-stage';
+import { composeMiddleware, deadlineStage, type Invoker, type Middleware, withAttempts } from '../call';
+import { type Bulkhead, type Fallback, fallbackMiddleware, hedgeStage, type RetryBudget, retryMiddleware } from '../resilience';
+import type { ClientCall } from './client-call';
 import type { ResolvedMethodPolicy } from './method-policy';
 
 /*
@@ -28,56 +26,48 @@ import type { ResolvedMethodPolicy } from './method-policy';
  *   its healthy peers keep serving; the balancer skips endpoints whose breaker is open.
  * Resolve, pick, breaker and channel are one stage (TargetRouter): resolving reads a cache the
  * registry watch keeps current. Built once per (proxy, method), never per call.
+ *
+ * Every stage is typed over the client's call (`Middleware<ClientCall>`): the deadline stage
+ * (call/) reads its deadline and abort, retry and hedge (resilience/) its idempotency, retry
+ * policy and forks, the router its attempt log. Where each stage lives says what it may know.
  */
 
 /** The pieces of one method's client chain. */
 export interface ClientPipelineParts {
-  globalMiddlewares: readonly Middleware[];
-  targetMiddlewares: readonly Middleware[];
-  methodMiddlewares: readonly Middleware[];
+  globalMiddlewares: readonly Middleware<ClientCall>[];
+  targetMiddlewares: readonly Middleware<ClientCall>[];
+  methodMiddlewares: readonly Middleware<ClientCall>[];
   policy: ResolvedMethodPolicy;
   /** The target's bulkhead, shared by its methods. */
   bulkhead: Bulkhead | undefined;
   /** The target's retry budget, shared by its methods. */
   budget: RetryBudget;
   /** Resolve, pick and send one attempt. */
-  route: Invoker;
+  route: Invoker<ClientCall>;
   /**
    * Per-attempt stages (the global interceptors' `interceptAttempt`, e.g. tracing's attempt
    * spans), right below retry or hedge. Left out of methods that make one attempt only.
    */
-  attemptMiddlewares?: readonly Middleware[];
-}
-
-function isIdempotent(ctx: unknown): boolean {
-  return (ctx as ClientCall).idempotent;
-}
-
-function retriesAllowed(ctx: unknown): boolean {
-  return (ctx as ClientCall).retriesAllowed;
-}
-
-function callRetryPolicy(ctx: unknown): ResolvedRetryPolicy | undefined {
-  return (ctx as ClientCall).retryPolicy;
+  attemptMiddlewares?: readonly Middleware<ClientCall>[];
 }
 
 /** The fallback sees the final error with its attempts listed, as the caller would. */
-function seeingAttempts(fallback: Fallback): Fallback {
-  return (err, ctx) => fallback(withAttempts(err, ctx as ClientCall), ctx);
+function seeingAttempts(fallback: Fallback): Fallback<unknown, ClientCall> {
+  return (err, ctx) => fallback(withAttempts(err, ctx), ctx);
 }
 
 /** Chooses hedge or retry per call, by what the call knows of the method; both chains are built once. */
-function hedgeWhenIdempotent(hedge: Middleware, retry: Middleware): Middleware {
+function hedgeWhenIdempotent(hedge: Middleware<ClientCall>, retry: Middleware<ClientCall>): Middleware<ClientCall> {
   return (next) => {
     const hedged = hedge(next);
     const retried = retry(next);
-    return (ctx) => ((ctx as ClientCall).idempotent ? hedged(ctx) : retried(ctx));
+    return (ctx) => (ctx.idempotent ? hedged(ctx) : retried(ctx));
   };
 }
 
 /** One method's composed client chain. */
 export interface ClientPipeline {
-  readonly invoke: Invoker;
+  readonly invoke: Invoker<ClientCall>;
   /**
    * True when the deadline stage is outermost (no interceptors, no fallback): every rejection of
    * `invoke` then already lists the call's attempts, and the caller need not chain its own `.then`.
@@ -88,17 +78,17 @@ export interface ClientPipeline {
 /** Composes one method's client chain. */
 export function buildClientPipeline(parts: ClientPipelineParts): ClientPipeline {
   const { policy } = parts;
-  const stages: Middleware[] = [...parts.globalMiddlewares, ...parts.targetMiddlewares, ...parts.methodMiddlewares];
+  const stages: Middleware<ClientCall>[] = [...parts.globalMiddlewares, ...parts.targetMiddlewares, ...parts.methodMiddlewares];
   if (policy.fallback !== undefined) stages.push(fallbackMiddleware(seeingAttempts(policy.fallback)));
   const errorsListAttempts = stages.length === 0;
   stages.push(deadlineStage);
   if (parts.bulkhead !== undefined) stages.push(parts.bulkhead.middleware());
   let attempts = false;
-  const retry = (): Middleware =>
-    // In the chain even when the method's retries are off: a call may turn them on (CallOptions.retry).
-    retryMiddleware({ policy: policy.retry, idempotent: isIdempotent, budget: parts.budget, allowRetry: retriesAllowed, policyOf: callRetryPolicy });
+  // In the chain even when the method's retries are off: a call may turn them on (CallOptions.retry).
+  // It reads the call's idempotency, its own policy and whether retries are allowed from the call.
+  const retry = (): Middleware<ClientCall> => retryMiddleware<ClientCall>({ policy: policy.retry, budget: parts.budget });
   if (policy.hedge !== false) {
-    const hedge = hedgeStage(policy.hedge, parts.budget);
+    const hedge = hedgeStage<ClientCall>(policy.hedge, parts.budget);
     // A method whose idempotency the server's handshake will tell (a call by name): each call
     // hedges once it is known to be idempotent, and retries as any other method until then.
     stages.push(policy.idempotentKnown ? hedge : hedgeWhenIdempotent(hedge, retry()));

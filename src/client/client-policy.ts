@@ -7,13 +7,14 @@ import {
   type Fallback,
   resolveBreakerPolicy,
   resolveBulkheadPolicy,
+  type ResolvedHedgePolicy,
   resolveRetryPolicy,
   type RetryPolicy,
 } from '../resilience';
 import { validRange } from 'semver';
 import { resolveTlsClientOptions, type TlsClientOptions } from '../transport';
 import { bool, durationMs, optionsObject, positiveInt, rejectUnknownKeys } from '../util';
-import { type OutlierDetectionPolicy, resolveOutlierDetection } from './outlier-detector';
+import { type OutlierDetectionPolicy, resolveOutlierDetection } from './routing/outlier-detector';
 
 /** Hedged calls: when no reply came after `delayMs`, another attempt goes to another endpoint. Idempotent methods only. */
 export interface HedgePolicy {
@@ -78,11 +79,6 @@ export interface ClientPolicy {
   tls?: TlsClientOptions;
 }
 
-/** A validated hedge policy. */
-export interface ResolvedHedgePolicy {
-  readonly delayMs: number;
-  readonly maxAttempts: number;
-}
 
 /** Hedged attempts per call by default, the first included. */
 export const DEFAULT_HEDGE_ATTEMPTS = 2;

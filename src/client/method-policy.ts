@@ -9,12 +9,13 @@ import {
   resolveRetryPolicy,
   type ResolvedBreakerPolicy,
   type ResolvedBulkheadPolicy,
+  type ResolvedHedgePolicy,
   type ResolvedRetryPolicy,
   type RetryPolicy,
 } from '../resilience';
 import { RivetConfigError, RivetErrorCode } from '../errors';
-import { type ClientPolicy, type HedgePolicy, type ResolvedHedgePolicy, resolveHedgePolicy } from './client-policy';
-import { type OutlierDetectionPolicy, resolveOutlierDetection, type ResolvedOutlierDetectionPolicy } from './outlier-detector';
+import { type ClientPolicy, type HedgePolicy, resolveHedgePolicy } from './client-policy';
+import { type OutlierDetectionPolicy, resolveOutlierDetection, type ResolvedOutlierDetectionPolicy } from './routing/outlier-detector';
 import type { ServiceContract } from './remote';
 import type { TlsClientOptions } from '../transport';
 

@@ -1,4 +1,4 @@
-import type { Invoker, Middleware } from '../call';
+import type { CallContext, Invoker, Middleware } from '../call';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import type { Interceptor, InterceptorClass, InterceptorFn, InterceptorLike } from './interceptor';
 
@@ -24,18 +24,18 @@ export function checkInterceptor(x: unknown, where: string): asserts x is Interc
  * Adapts a resolved interceptor (an instance or a function, not a class) into a Middleware.
  * Done once per method when its chain is built.
  */
-export function toMiddleware(interceptor: Interceptor | InterceptorFn): Middleware {
-  return adapt(typeof interceptor === 'function' ? interceptor : (ctx, next) => interceptor.intercept(ctx, next));
+export function toMiddleware<C extends CallContext = CallContext>(interceptor: Interceptor | InterceptorFn): Middleware<C> {
+  return adapt<C>(typeof interceptor === 'function' ? interceptor : (ctx, next) => interceptor.intercept(ctx, next));
 }
 
 /**
  * The attempt stage of an interceptor that has `interceptAttempt`, or null when it has none.
  * Built once per client, like toMiddleware.
  */
-export function toAttemptMiddleware(interceptor: Interceptor | InterceptorFn): Middleware | null {
+export function toAttemptMiddleware<C extends CallContext = CallContext>(interceptor: Interceptor | InterceptorFn): Middleware<C> | null {
   if (typeof interceptor === 'function' || typeof interceptor.interceptAttempt !== 'function') return null;
   const attempt = interceptor as Required<Interceptor>;
-  return adapt((ctx, next) => attempt.interceptAttempt(ctx, next));
+  return adapt<C>((ctx, next) => attempt.interceptAttempt(ctx, next));
 }
 
 /**
@@ -46,8 +46,8 @@ export function toAttemptMiddleware(interceptor: Interceptor | InterceptorFn): M
  * is, a plain value resolved, a synchronous throw rejected. The `() => next(ctx)` closure stays:
  * `next()` takes no arguments and calls overlap, so each call needs its own.
  */
-function adapt(run: InterceptorFn): Middleware {
-  return (next: Invoker): Invoker =>
+function adapt<C extends CallContext>(run: InterceptorFn): Middleware<C> {
+  return (next: Invoker<C>): Invoker<C> =>
     (ctx) => {
       try {
         return settle(run(ctx, () => next(ctx)));

@@ -3,6 +3,7 @@ import type { CallContext, Invoker } from '../call';
 import { ErrorReason, RpcError } from '../errors';
 import type { ResolvedBreakerPolicy } from './breaker-policy';
 import { countsAgainstEndpoint } from './failure-kind';
+import { type WindowCounter, windowCounterOf } from './opossum-window';
 
 // The only file that imports opossum. Like go-kit's circuitbreaker/gobreaker.go, it is a thin
 // adapter: opossum keeps the state machine and the rolling window; Rivet decides what counts as a
@@ -37,8 +38,14 @@ export interface BreakersOptions {
 
 // opossum passes fire()'s arguments to the action, so this one function serves every breaker and
 // every call: no closure per breaker, none per call.
-function runNext(next: Invoker, ctx: CallContext): Promise<unknown> {
-  return next(ctx);
+function runAction(action: (arg: never) => Promise<unknown>, arg: never): Promise<unknown> {
+  return action(arg);
+}
+
+function ignore(): void {}
+
+function clientClosed(): RpcError {
+  return new RpcError('UNAVAILABLE', 'client closed', { reason: ErrorReason.CLIENT_CLOSED }, { notProcessed: true });
 }
 
 // opossum's errorFilter: true means "not a failure". Business errors and other healthy answers
@@ -54,31 +61,47 @@ function rejectWith(err: unknown): Promise<unknown> {
   return Promise.reject(err);
 }
 
-/** The part of opossum's rolling-window Status that `recordSuccess` writes to. */
-interface WindowCounter {
-  increment(property: 'fires' | 'successes', latencyMs?: number): void;
-}
-
-/**
- * opossum's Status, when it has the `increment` its own event listeners call. Not in its typings;
- * if a later opossum lacks it, successes are reported through events as before.
- */
-function windowCounterOf(breaker: CircuitBreaker<[Invoker, CallContext], unknown>): WindowCounter | null {
-  const status = (breaker as unknown as { status?: Partial<WindowCounter> }).status;
-  return typeof status?.increment === 'function' ? (status as WindowCounter) : null;
-}
-
 function isOpossumError(err: unknown): err is Error & { code?: string } {
   return err instanceof Error && CircuitBreaker.isOurError(err);
 }
 
+// `done` without a failure: the attempt succeeded.
+const SUCCEEDED: unique symbol = Symbol('succeeded');
+
+/** A closed breaker's admission: send, then report with `done`. Shared; it carries nothing. */
+export const ADMITTED: unique symbol = Symbol('admitted');
+
+/** What {@link EndpointBreaker.admit} let through: the closed path, or opossum's half-open probe. */
+export type Admission = typeof ADMITTED | BreakerProbe;
+
+/**
+ * A half-open breaker's probe, let through by opossum's `fire()`: the action opossum runs is
+ * this probe's promise, settled by {@link EndpointBreaker.done} with the attempt's outcome.
+ */
+export class BreakerProbe {
+  started = false;
+  /** opossum's promise of the probe, settled once it has counted the outcome. */
+  counted: Promise<unknown> = Promise.resolve();
+  resolve!: (value: unknown) => void;
+  reject!: (err: unknown) => void;
+}
+
+// The action opossum runs for a probe: marks it started and waits for its outcome.
+function runProbe(probe: BreakerProbe): Promise<unknown> {
+  probe.started = true;
+  return new Promise((resolve, reject) => {
+    probe.resolve = resolve;
+    probe.reject = reject;
+  });
+}
+
 /**
  * The circuit breaker of one (endpoint, service), made by {@link Breakers.get}. Pass each call
- * through {@link EndpointBreaker.fire}, or, while {@link EndpointBreaker.admitsDirectly}, send it
- * and report its outcome with `recordSuccess` / `recordFailure`.
+ * attempt through {@link EndpointBreaker.admit} and {@link EndpointBreaker.done} (the client's one
+ * path: a closed breaker costs no promise), or wrap a call with {@link EndpointBreaker.fire}.
  */
 export class EndpointBreaker {
-  private readonly breaker: CircuitBreaker<[Invoker, CallContext], unknown>;
+  private readonly breaker: CircuitBreaker<[(arg: never) => Promise<unknown>, unknown], unknown>;
   // Bound once per breaker so fire() allocates no closure per call.
   private readonly rethrow: (err: unknown) => never;
   private readonly counter: WindowCounter | null;
@@ -89,7 +112,7 @@ export class EndpointBreaker {
     policy: ResolvedBreakerPolicy,
     onStateChange: ((e: BreakerStateChange) => void) | undefined,
   ) {
-    this.breaker = new CircuitBreaker(runNext, {
+    this.breaker = new CircuitBreaker(runAction, {
       name: `${service}@${endpoint}`,
       // Rivet's deadline stage is the only clock; opossum's own timer would be a second one.
       timeout: false,
@@ -124,6 +147,51 @@ export class EndpointBreaker {
   }
 
   /**
+   * Step one of the two-step use, per attempt: may an attempt go to this endpoint now? Closed
+   * (the common case): {@link ADMITTED}, with no promise or closure made. Half-open: opossum's
+   * own `fire()` decides whether this attempt is the probe, and a {@link BreakerProbe} carries
+   * its outcome back to opossum. Open, half-open with its probe out, or shut down: the refusal,
+   * an `RpcError('UNAVAILABLE', …, { reason: 'BREAKER_OPEN' | 'CLIENT_CLOSED' })` with
+   * `notProcessed: true`, and nothing may be sent. Step two is {@link done}.
+   */
+  admit(): Admission | RpcError {
+    if (this.breaker.closed && !this.breaker.isShutdown) return ADMITTED;
+    const probe = new BreakerProbe();
+    // The breaker's action is runAction(action, arg): here it runs runProbe(probe).
+    const fired = this.breaker.fire(runProbe, probe);
+    if (probe.started) {
+      probe.counted = fired;
+      return probe;
+    }
+    // Refused: opossum calls the action synchronously when it admits, so it has decided already.
+    fired.catch(ignore);
+    return this.breaker.isShutdown ? clientClosed() : this.refusal(undefined);
+  }
+
+  /**
+   * Step two: the admitted attempt ended. Without `failure` it succeeded (counted now). With one,
+   * returns a promise that rejects with `failure` itself once opossum has counted it: a failure
+   * that counts against the endpoint may open the breaker, a business error counts as a success,
+   * so whoever retries sees the new state.
+   */
+  done(admission: Admission): void;
+  done(admission: Admission, failure: unknown): Promise<never>;
+  done(admission: Admission, failure: unknown = SUCCEEDED): Promise<never> | void {
+    if (admission === ADMITTED) {
+      if (failure !== SUCCEEDED) return this.recordFailure(failure);
+      this.recordSuccess();
+      return;
+    }
+    if (failure === SUCCEEDED) {
+      admission.resolve(undefined);
+      return;
+    }
+    admission.reject(failure);
+    const rejectWithFailure = (): Promise<never> => Promise.reject(failure);
+    return admission.counted.then(rejectWithFailure, rejectWithFailure);
+  }
+
+  /**
    * Runs `next(ctx)` through the breaker. Closed: runs it and counts the outcome. Open (or
    * half-open with its probe already out): rejects at once, without calling `next`, with
    * `RpcError('UNAVAILABLE', …, { reason: 'BREAKER_OPEN', breaker: 'open' | 'halfOpen' })` and
@@ -135,24 +203,12 @@ export class EndpointBreaker {
   }
 
   /**
-   * True when a call may skip {@link fire}: the breaker is closed, the common case, where opossum's
-   * fire() would cost several promises and closures per call, more than the rest of the client
-   * pipeline. The caller then sends the call itself and reports how it ended with
-   * {@link recordSuccess} or {@link recordFailure}, which count it in opossum's own window (as
-   * gobreaker's two-step breaker does). Half-open, open and shut down go through fire(), so the
-   * probe logic stays opossum's.
+   * An attempt admitted while closed succeeded: counted as opossum counts a success. While closed,
+   * its 'fire' and 'success' events do nothing but bump the window's counters (the other 'success'
+   * listener acts only when half-open), so the counters are bumped directly (opossum-window.ts):
+   * two emits with their listener-array copies cost about 110 ns a call, the two increments about 40.
    */
-  get admitsDirectly(): boolean {
-    return this.breaker.closed && !this.breaker.isShutdown;
-  }
-
-  /**
-   * A call admitted directly succeeded: counted as opossum counts a success. While closed, its
-   * 'fire' and 'success' events do nothing but bump the window's counters (the other 'success'
-   * listener acts only when half-open), so the counters are bumped directly: two emits with their
-   * listener-array copies cost about 110 ns a call, the two increments about 40.
-   */
-  recordSuccess(): void {
+  private recordSuccess(): void {
     const counter = this.counter;
     if (counter !== null) {
       counter.increment('fires');
@@ -163,21 +219,17 @@ export class EndpointBreaker {
     this.breaker.emit('success', undefined, 0);
   }
 
-  /**
-   * A call admitted directly failed with `err`. Returns a promise that rejects with `err` itself
-   * once opossum has counted it (a failure that counts against the endpoint may open the
-   * breaker; a business error counts as a success), so whoever retries sees the new state.
-   */
-  recordFailure(err: unknown): Promise<never> {
+  /** An attempt admitted while closed failed with `err`: see {@link done}. */
+  private recordFailure(err: unknown): Promise<never> {
     if (isNotAFailure(err)) {
       this.recordSuccess();
       return Promise.reject(err);
     }
     // Opened meanwhile (by other calls): replaying would only be refused; keep the real error.
     if (!this.breaker.closed) return Promise.reject(err);
-    // The breaker's action is runNext(next, ctx): with `rejectWith` as next and the error as
-    // ctx, fire() rejects with this very error, counted as a failure.
-    return this.breaker.fire(rejectWith, err as CallContext) as Promise<never>;
+    // The breaker's action is runAction(action, arg): with `rejectWith` as the action and the
+    // error as its argument, fire() rejects with this very error, counted as a failure.
+    return this.breaker.fire(rejectWith, err) as Promise<never>;
   }
 
   /** Counts over the rolling window. */
@@ -191,10 +243,8 @@ export class EndpointBreaker {
     if (!this.breaker.isShutdown) this.breaker.shutdown();
   }
 
-  private refusal(err: Error & { code?: string }): RpcError {
-    if (err.code === 'ESHUTDOWN') {
-      return new RpcError('UNAVAILABLE', 'client closed', { reason: ErrorReason.CLIENT_CLOSED }, { notProcessed: true });
-    }
+  private refusal(err: (Error & { code?: string }) | undefined): RpcError {
+    if (err?.code === 'ESHUTDOWN') return clientClosed();
     // EOPENBREAKER (open, or half-open with the probe out) and ESEMLOCKED alike: not sent.
     // `breaker` says which: 'halfOpen' (its probe is out, or already closed it) is worth a retry,
     // 'open' is not until resetTimeoutMs has passed.

@@ -55,7 +55,7 @@ export class Bulkhead {
    * and `stoppedBy: 'bulkhead'`. A waiting call rejects with its signal's abort reason, or with
    * `DEADLINE_EXCEEDED` (`DEADLINE`) when its deadline passes first; either way `next` never runs.
    */
-  run(next: Invoker, ctx: CallContext): Promise<unknown> {
+  run<C extends CallContext>(next: Invoker<C>, ctx: C): Promise<unknown> {
     if (this.active < this.policy.maxConcurrent) {
       this.active++;
       return this.start(next, ctx);
@@ -63,7 +63,8 @@ export class Bulkhead {
     if (this.waiting.length >= this.policy.maxQueue) return Promise.reject(this.fullError());
     if (ctx.signal.aborted) return Promise.reject(abortError(ctx.signal));
     return new Promise((resolve, reject) => {
-      const w = new Waiter(this.waiting, next, ctx, resolve, reject);
+      // A closure for a waiting call only (the slow path): the queue holds calls of any context type.
+      const w = new Waiter(this.waiting, () => this.start(next, ctx), ctx, resolve, reject);
       this.waiting.push(w);
       ctx.signal.addEventListener('abort', w, { once: true });
       if (ctx.deadline !== undefined) w.timer = setTimeout(expireWaiter, clampTimerMs(ctx.deadline - this.now()), w);
@@ -71,11 +72,11 @@ export class Bulkhead {
   }
 
   /** This bulkhead as a Middleware: compose it once per method; every call goes through {@link run}. */
-  middleware(): Middleware {
+  middleware<C extends CallContext = CallContext>(): Middleware<C> {
     return (next) => (ctx) => this.run(next, ctx);
   }
 
-  private start(next: Invoker, ctx: CallContext): Promise<unknown> {
+  private start<C extends CallContext>(next: Invoker<C>, ctx: C): Promise<unknown> {
     let p: Promise<unknown>;
     try {
       p = next(ctx);
@@ -93,7 +94,7 @@ export class Bulkhead {
       return;
     }
     w.detach();
-    w.resolve(this.start(w.next, w.ctx));
+    w.resolve(w.proceed());
   }
 
   private fullError(): RpcError {
@@ -114,7 +115,7 @@ class Waiter {
 
   constructor(
     private readonly queue: Waiter[],
-    readonly next: Invoker,
+    readonly proceed: () => Promise<unknown>,
     readonly ctx: CallContext,
     readonly resolve: (value: Promise<unknown>) => void,
     private readonly reject: (err: RpcError) => void,
@@ -151,6 +152,6 @@ function expireWaiter(w: Waiter): void {
 }
 
 /** A Middleware that runs every call through `bulkhead` (see {@link Bulkhead.run}). */
-export function bulkheadMiddleware(bulkhead: Bulkhead): Middleware {
+export function bulkheadMiddleware<C extends CallContext = CallContext>(bulkhead: Bulkhead): Middleware<C> {
   return bulkhead.middleware();
 }

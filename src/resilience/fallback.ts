@@ -7,7 +7,7 @@ import { describeValue } from '../util';
  * and deadline) and the call's context, return a value (or a promise of one), or throw to fail
  * the call after all.
  */
-export type Fallback<T = unknown> = (err: RpcError, ctx: CallContext) => T | Promise<T>;
+export type Fallback<T = unknown, C extends CallContext = CallContext> = (err: RpcError, ctx: C) => T | Promise<T>;
 
 /**
  * A Middleware that turns a failed call into `fallback(err, ctx)`'s value. Sits outermost among
@@ -16,7 +16,7 @@ export type Fallback<T = unknown> = (err: RpcError, ctx: CallContext) => T | Pro
  * throws rejects the call, as an RpcError (`UNKNOWN` unless it threw one).
  * Throws RivetConfigError (RIVET_ERR_INVALID_OPTION) when `fallback` is not a function.
  */
-export function fallbackMiddleware<T>(fallback: Fallback<T>, name = 'fallback'): Middleware {
+export function fallbackMiddleware<T, C extends CallContext = CallContext>(fallback: Fallback<T, C>, name = 'fallback'): Middleware<C> {
   if (typeof fallback !== 'function') {
     throw new RivetConfigError(
       RivetErrorCode.RIVET_ERR_INVALID_OPTION,

@@ -1,6 +1,8 @@
-// resilience/: retry (policy, decision, backoff, budget), circuit breakers (the only importer of
-// opossum), bulkhead, rate limit, fallback, policy merging, and failure-kind.ts (which codes count
-// against an endpoint and which may be retried). Layer 2: imports call/, errors/ and util/ only.
+// resilience/: what a client attempt must offer its stages (ClientAttempt, RetryableCall), retry
+// (policy, decision, backoff, budget) and hedging beside it, circuit breakers (admit, then done;
+// the only importer of opossum), bulkhead, rate limit, fallback, policy merging, and
+// failure-kind.ts (which codes count against an endpoint and which may be retried).
+// Layer 2: imports call/, errors/ and util/ only.
 export { ResilienceReason } from './reasons';
 export { type MonotonicClock, monotonicNowMs } from './clock';
 export {
@@ -32,6 +34,8 @@ export { backoffCapMs, fullJitterBackoffMs } from './full-jitter-backoff';
 export { type RetryDecision, decideRetry, retryAfterMsOf } from './decide-retry';
 export { RetryBudget, RETRY_BUDGET_WINDOW_MS, RETRY_BUDGET_BUCKETS } from './retry-budget';
 export { type RetryMiddlewareOptions, retryMiddleware, RETRY_ATTEMPT_METADATA_KEY } from './retry-middleware';
+export { type RetryableCall, type ClientAttempt } from './client-attempt';
+export { type ResolvedHedgePolicy, hedgeStage } from './hedge';
 export { abortableSleep, abortError } from './abortable-sleep';
 export {
   type BreakerPolicy,
@@ -50,6 +54,9 @@ export {
   Breakers,
   EndpointBreaker,
   breakerKey,
+  ADMITTED,
+  type Admission,
+  type BreakerProbe,
 } from './breakers';
 export { type BulkheadPolicy, type ResolvedBulkheadPolicy, resolveBulkheadPolicy, DEFAULT_MAX_QUEUE } from './bulkhead-policy';
 export { Bulkhead, bulkheadMiddleware } from './bulkhead';

@@ -61,7 +61,7 @@ export class RateLimiter {
    * `RpcError('RESOURCE_EXHAUSTED', …, { reason: 'RATE_LIMITED', retryAfterMs })` and
    * `notProcessed: true`; `retryAfterMs` is the time until the bucket holds a token.
    */
-  run(next: Invoker, ctx: CallContext): Promise<unknown> {
+  run<C extends CallContext>(next: Invoker<C>, ctx: C): Promise<unknown> {
     const retryAfterMs = this.check(ctx);
     if (retryAfterMs === 0) return next(ctx);
     return Promise.reject(
@@ -75,7 +75,7 @@ export class RateLimiter {
   }
 
   /** This limiter as a Middleware: compose it once per method it covers. */
-  middleware(): Middleware {
+  middleware<C extends CallContext = CallContext>(): Middleware<C> {
     return (next) => (ctx) => this.run(next, ctx);
   }
 
@@ -121,6 +121,6 @@ export class RateLimiter {
 }
 
 /** A Middleware that runs every call through `limiter` (see {@link RateLimiter.run}). */
-export function rateLimitMiddleware(limiter: RateLimiter): Middleware {
+export function rateLimitMiddleware<C extends CallContext = CallContext>(limiter: RateLimiter): Middleware<C> {
   return limiter.middleware();
 }

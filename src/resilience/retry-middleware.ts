@@ -1,6 +1,8 @@
-import { type CallContext, type Invoker, invokeNext, type Middleware } from '../call';
+import type { Middleware } from '../call';
+import { type Invoker, invokeNext } from '../call/invoker';
 import { ErrorReason, isRpcError, reasonOf, type RpcError, type StoppedBy } from '../errors';
 import { abortableSleep } from './abortable-sleep';
+import type { RetryableCall } from './client-attempt';
 import { decideRetry } from './decide-retry';
 import type { RetryBudget } from './retry-budget';
 import type { ResolvedRetryPolicy } from './retry-policy';
@@ -29,16 +31,9 @@ export interface RetryMiddlewareOptions {
   policy: ResolvedRetryPolicy;
   /**
    * The method is safe to run twice: failures that may have reached a handler can be retried.
-   * A function is asked after each failure (a client calling by name learns it from the server).
+   * A call's own `idempotent` wins (read after each failure: a call by name learns it from the server).
    */
-  idempotent: boolean | ((ctx: CallContext) => boolean);
-  /** Asked once per call; false turns retries off for it (a call made while handling a retried call). */
-  allowRetry?: (ctx: CallContext) => boolean;
-  /**
-   * Asked once per call: a policy of the call's own (the most specific layer), or undefined to use
-   * `policy`. With it the stage stays in the chain even when `policy` allows one attempt only.
-   */
-  policyOf?: (ctx: CallContext) => ResolvedRetryPolicy | undefined;
+  idempotent?: boolean;
   /** The target service's budget, shared by its methods. Without one, retries are not throttled. */
   budget?: RetryBudget;
   /** Wall clock for the call's deadline (epoch ms, like `ctx.deadline`). Default `Date.now`. */
@@ -54,30 +49,31 @@ export interface RetryMiddlewareOptions {
  * When it stops it sets `err.stoppedBy` and rethrows the last attempt's error unchanged. A sleep
  * ends early when `ctx.signal` aborts, rejecting with the abort reason.
  */
-export function retryMiddleware(options: RetryMiddlewareOptions): Middleware {
-  const { idempotent, budget, allowRetry, policyOf } = options;
+export function retryMiddleware<C extends RetryableCall = RetryableCall>(options: RetryMiddlewareOptions): Middleware<C> {
+  const { budget } = options;
+  const idempotent = options.idempotent ?? false;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  if (options.policy.maxAttempts <= 1 && policyOf === undefined) return (next) => next;
+  // In the chain even when `policy` allows one attempt: a call may set its own (`ctx.retryPolicy`).
   // Not an `async` function: most calls succeed at once, and one on every call cost a promise, its
   // await and their closures. The first attempt is chained with one `.then`; only a failure
   // enters the retry loop.
   return (next) => (ctx) => {
     budget?.recordCall();
-    const policy = policyOf?.(ctx) ?? options.policy;
-    if (policy.maxAttempts <= 1 || (allowRetry !== undefined && !allowRetry(ctx))) return invokeNext(next, ctx);
+    const policy = ctx.retryPolicy ?? options.policy;
+    if (policy.maxAttempts <= 1 || ctx.retriesAllowed === false) return invokeNext(next, ctx);
     return invokeNext(next, ctx).then(undefined, (err: unknown) => retryAfterFailure(err, ctx, next, policy));
   };
 
   /** The loop after the first attempt failed with `first`: decide, maybe sleep, try again. */
-  async function retryAfterFailure(first: unknown, ctx: CallContext, next: Invoker, policy: ResolvedRetryPolicy): Promise<unknown> {
+  async function retryAfterFailure(first: unknown, ctx: C, next: Invoker<C>, policy: ResolvedRetryPolicy): Promise<unknown> {
     let err = first;
     let lastReached: RpcError | undefined;
     for (let attempt = 1; ; attempt++) {
       // Aborted (deadline or caller): the stage above reports the abort reason; stop here.
       if (ctx.signal.aborted) throw err;
       const remainingMs = ctx.deadline === undefined ? undefined : ctx.deadline - now();
-      const safe = typeof idempotent === 'function' ? idempotent(ctx) : idempotent;
+      const safe = ctx.idempotent ?? idempotent;
       const decision = decideRetry(attempt, policy, err, safe, remainingMs, random);
       if (!decision.retry) throw stopWith(err, lastReached, decision.stoppedBy);
       if (budget !== undefined && !budget.tryAcquireRetry()) throw stopWith(err, lastReached, 'budget');

@@ -1,36 +1,24 @@
 import type { Logger } from 'pino';
-import { type Admission, type MethodStats, type QueuedCall, Sample, type ShedReason, Verdict } from '../admission';
-import * as callLayer from '../call';
+// Verdict and Sample are read on every call: straight from their file, like the names below.
+import type { Admission, MethodStats, QueuedCall, ShedReason } from '../admission';
+import { Sample, Verdict } from '../admission/admission';
 import type { DeadlineList, Peer, Timed } from '../call';
-import { ErrorReason, isRpcError, reasonOf, RpcError, type RpcCode } from '../errors';
-import * as protocol from '../protocol';
-import type { Codec, CodecName } from '../protocol';
+// Names read on every call come straight from their files (the hot-path files of the import
+// rules): a folder's index.ts re-exports them as getters, which cost a lookup on each read.
+import { runWithContext } from '../call/context-storage';
+import { DeadlineTimers } from '../call/deadline-timers';
+import { ErrorReason, reasonOf, type RpcCode } from '../errors';
+import { isRpcError, RpcError } from '../errors/rpc-error';
+import { type Codec, type CodecName, createCodec, encodeHandshake, negotiate, parseHello, type ServiceDescriptor } from '../protocol';
+import { FRAME_HEADER_BYTES, FrameFlags, FrameType } from '../protocol/frame';
+import { encodeFrame, finishFrame } from '../protocol/frame-encoder';
+import { LOAD_REPORT_BYTES, writeLoadReport } from '../protocol/load-report';
+import { decodeRequest, encodeErrorFramed } from '../protocol/messages';
+import { decodeRequestBody, readRequestHead, RequestHead } from '../protocol/request-head';
 import type { Connection } from '../transport';
 import { IdTable } from '../util';
 import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
 import { ServerCall } from './server-call';
-
-// Read once at load. TypeScript compiles a re-export to a getter, on an exports object V8 keeps in
-// dictionary mode, so each use on the hot path was a getter call and a dictionary lookup
-// (docs/performance.md has what binding them bought).
-const { DeadlineTimers, runWithContext } = callLayer;
-const {
-  createCodec,
-  decodeRequest,
-  decodeRequestBody,
-  encodeErrorFramed,
-  encodeFrame,
-  encodeHandshake,
-  finishFrame,
-  FRAME_HEADER_BYTES,
-  FrameFlags,
-  FrameType,
-  LOAD_REPORT_BYTES,
-  negotiate,
-  parseHello,
-  readRequestHead,
-  writeLoadReport,
-} = protocol;
 
 // How long a refused peer has to close its side after the refusal before the server cuts it.
 const REFUSED_LINGER_MS = 1_000;
@@ -44,7 +32,7 @@ export interface ServerConnectionOptions {
   logger: Logger;
   maxInFlightPerConnection: number | undefined;
   /** What the HELLO_ACK lists: `{}` with `advertiseMethods: false`; by default the dispatcher's descriptors. */
-  advertised?: Record<string, protocol.ServiceDescriptor>;
+  advertised?: Record<string, ServiceDescriptor>;
   /** Keepalive and idle settings; `isBusy` is added per connection. */
   liveness: { keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number; idleTimeoutMs?: number };
   /** The server's overload protection, shared by its connections; null with `admission: false`. */
@@ -116,7 +104,7 @@ export class ServerConnection {
   private codec: Codec | null = null;
   /** The agreed protocol version: 2 sends requests with an admission head and replies with load reports. */
   private version = 0;
-  private readonly head = new protocol.RequestHead();
+  private readonly head = new RequestHead();
   private readonly admission: Admission | null;
   /** Extra bytes in front of every reply payload: a load report on v2 with admission on. */
   private replyPrefixBytes = 0;

@@ -1,4 +1,4 @@
-import { Channel, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS } from '../../../src/client/channel';
+import { Channel, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS } from '../../../src/client/connection/channel';
 import { RpcError } from '../../../src/errors';
 import { MemoryNetwork, MemoryTransport } from '../../../src/transport';
 import { channelOptions, clientCall, flush, outcome, ScriptedPeer, snapshot } from './memory-peer';

@@ -1,7 +1,7 @@
 import pino from 'pino';
-import { ChannelPool } from '../../../src/client/channel-pool';
-import { EndpointHealthTable } from '../../../src/client/endpoint-health';
-import { TargetTransports } from '../../../src/client/target-transports';
+import { ChannelPool } from '../../../src/client/connection/channel-pool';
+import { EndpointHealthTable } from '../../../src/client/routing/endpoint-health';
+import { TargetTransports } from '../../../src/client/connection/target-transports';
 import { type Instance, InstanceCache, MemoryRegistry } from '../../../src/discovery';
 import { resolveBreakerPolicy } from '../../../src/resilience';
 import { TcpTransport } from '../../../src/transport';

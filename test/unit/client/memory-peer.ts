@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { type Channel, type ChannelOptions } from '../../../src/client/channel';
+import { type Channel, type ChannelOptions } from '../../../src/client/connection/channel';
 import { ClientCall } from '../../../src/client/client-call';
 import type { RpcCode } from '../../../src/errors';
 import {

@@ -1,6 +1,6 @@
 import type { CallContext, Invoker } from '../../../src/call';
 import { isRpcError, reasonOf, RpcError } from '../../../src/errors';
-import { Breakers, breakerKey, resolveBreakerPolicy, type BreakerStateChange } from '../../../src/resilience';
+import { ADMITTED, type Admission, Breakers, breakerKey, resolveBreakerPolicy, type BreakerStateChange } from '../../../src/resilience';
 import { makeCtx, rejectionOf, waitFor } from './support';
 
 const ENDPOINT = '10.0.0.1:4000';
@@ -49,25 +49,31 @@ describe('Breakers', () => {
     expect(await rejectionOf(b.fire(target.invoke, ctx))).toBe(err);
   });
 
-  describe('two-step use (admitsDirectly, recordSuccess, recordFailure)', () => {
-    it('admits directly while closed, and counts what it is told in the same window as fire()', async () => {
+  describe('two-step use (admit, then done)', () => {
+    it('admits while closed with the shared ADMITTED, and counts what done() is told in the same window as fire()', async () => {
       const b = breakers.get(KEY, ENDPOINT, SERVICE);
-      expect(b.admitsDirectly).toBe(true);
-      for (let i = 0; i < 3; i++) b.recordSuccess();
+      for (let i = 0; i < 3; i++) {
+        const a = b.admit();
+        expect(a).toBe(ADMITTED);
+        b.done(a as Admission);
+      }
       await expect(b.fire(target.invoke, ctx)).resolves.toBe('ok');
       expect(b.stats()).toEqual({ calls: 4, failures: 0, rejected: 0 });
     });
 
-    it('rejects with the very error once it is counted, and opens past the threshold', async () => {
+    it('done(failure) rejects with the very error once it is counted, and opens past the threshold', async () => {
       const b = breakers.get(KEY, ENDPOINT, SERVICE);
       const down = new RpcError('UNAVAILABLE', 'down');
-      for (let i = 0; i < 4; i++) expect(await rejectionOf(b.recordFailure(down))).toBe(down);
+      for (let i = 0; i < 4; i++) expect(await rejectionOf(b.done(b.admit() as Admission, down))).toBe(down);
       expect(b.state).toBe('closed');
-      expect(await rejectionOf(b.recordFailure(down))).toBe(down);
+      expect(await rejectionOf(b.done(b.admit() as Admission, down))).toBe(down);
       // Open as soon as the fifth failure's promise settles: a retry picking now sees it.
       expect(b.state).toBe('open');
-      expect(b.admitsDirectly).toBe(false);
       expect(b.stats().failures).toBe(5);
+      const refused = b.admit();
+      expect(isRpcError(refused) && reasonOf(refused)).toBe('BREAKER_OPEN');
+      expect(isRpcError(refused) && refused.notProcessed).toBe(true);
+      expect(b.stats().rejected).toBe(1);
       expect(reasonOf(await rejectionOf(b.fire(target.invoke, ctx)))).toBe('BREAKER_OPEN');
       expect(target.calls).toBe(0);
     });
@@ -75,15 +81,43 @@ describe('Breakers', () => {
     it('counts a business error as a healthy call', async () => {
       const b = breakers.get(KEY, ENDPOINT, SERVICE);
       const notFound = new RpcError('NOT_FOUND', 'no such order');
-      for (let i = 0; i < 10; i++) expect(await rejectionOf(b.recordFailure(notFound))).toBe(notFound);
+      for (let i = 0; i < 10; i++) expect(await rejectionOf(b.done(b.admit() as Admission, notFound))).toBe(notFound);
       expect(b.state).toBe('closed');
       expect(b.stats()).toEqual({ calls: 10, failures: 0, rejected: 0 });
     });
 
-    it('stops admitting directly once shut down', () => {
+    it("half-open: admits one probe through opossum, refuses the rest, and the probe's success closes it", async () => {
+      const b = breakers.get(KEY, ENDPOINT, SERVICE);
+      const down = new RpcError('UNAVAILABLE', 'down');
+      for (let i = 0; i < 5; i++) await rejectionOf(b.done(b.admit() as Admission, down));
+      expect(b.state).toBe('open');
+      await waitFor(() => b.state === 'halfOpen', RESET_MS * 20);
+      const probe = b.admit();
+      expect(probe).not.toBe(ADMITTED);
+      expect(isRpcError(probe)).toBe(false);
+      const second = b.admit();
+      expect(isRpcError(second) && reasonOf(second)).toBe('BREAKER_OPEN');
+      b.done(probe as Admission);
+      await waitFor(() => b.state === 'closed', 1_000);
+      expect(b.admit()).toBe(ADMITTED);
+    });
+
+    it("half-open: a failed probe reopens it, and done() rejects with the probe's own error", async () => {
+      const b = breakers.get(KEY, ENDPOINT, SERVICE);
+      const down = new RpcError('UNAVAILABLE', 'down');
+      for (let i = 0; i < 5; i++) await rejectionOf(b.done(b.admit() as Admission, down));
+      await waitFor(() => b.state === 'halfOpen', RESET_MS * 20);
+      const probe = b.admit() as Admission;
+      const again = new RpcError('UNAVAILABLE', 'still down');
+      expect(await rejectionOf(b.done(probe, again))).toBe(again);
+      expect(b.state).toBe('open');
+    });
+
+    it('refuses with CLIENT_CLOSED once shut down', () => {
       const b = breakers.get(KEY, ENDPOINT, SERVICE);
       breakers.shutdown();
-      expect(b.admitsDirectly).toBe(false);
+      const refused = b.admit();
+      expect(isRpcError(refused) && reasonOf(refused)).toBe('CLIENT_CLOSED');
     });
   });
 

@@ -1,8 +1,15 @@
 import type { Middleware } from '../call';
 import { ErrorReason, RpcError, toRpcError } from '../errors';
-import { failureKind, type RetryBudget } from '../resilience';
-import type { ClientCall } from './client-call';
-import type { ResolvedHedgePolicy } from './client-policy';
+import type { ClientAttempt } from './client-attempt';
+import { failureKind } from './failure-kind';
+import type { RetryBudget } from './retry-budget';
+
+/** A validated hedge policy (the client validates `HedgePolicy` into it). */
+export interface ResolvedHedgePolicy {
+  readonly delayMs: number;
+  /** Attempts per call, the first included. */
+  readonly maxAttempts: number;
+}
 
 /**
  * Hedged calls, for idempotent methods: the first attempt goes out at once, and while no reply
@@ -14,12 +21,12 @@ import type { ResolvedHedgePolicy } from './client-policy';
  * Each attempt after the first takes a retry from the target's `budget`; when it is spent, no more
  * attempts go out, and a call whose attempts all failed stops with `stoppedBy: 'budget'`.
  */
-export function hedgeStage(policy: ResolvedHedgePolicy, budget: RetryBudget): Middleware {
+export function hedgeStage<C extends ClientAttempt<C>>(policy: ResolvedHedgePolicy, budget: RetryBudget): Middleware<C> {
   return (next) => (ctx) => {
     budget.recordCall();
     return new Promise((resolve, reject) => {
-      const parent = ctx as ClientCall;
-      const running = new Set<ClientCall>();
+      const parent = ctx;
+      const running = new Set<C>();
       let launched = 0;
       let done = false;
       let timer: NodeJS.Timeout | undefined;
@@ -42,7 +49,7 @@ export function hedgeStage(policy: ResolvedHedgePolicy, budget: RetryBudget): Mi
           attempt.metadata['rivet-hedge'] = String(launched);
           // Steer the hedge away from the endpoints still working on this call: the router leaves
           // a call's failed endpoints out while others remain, and the list is shared by the forks.
-          const avoid = attempt.failedEndpoints as string[];
+          const avoid = (attempt.failedEndpoints ??= []);
           for (const other of running) if (other.endpoint !== null && !avoid.includes(other.endpoint.address)) avoid.push(other.endpoint.address);
         }
         running.add(attempt);

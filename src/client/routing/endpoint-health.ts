@@ -1,6 +1,6 @@
-import { type InstanceCache, instanceAddress } from '../discovery';
-import { type BreakerStateChange, Breakers, breakerKey, type EndpointBreaker, type ResolvedBreakerPolicy } from '../resilience';
-import type { ChannelPool } from './channel-pool';
+import { type InstanceCache, instanceAddress } from '../../discovery';
+import { type BreakerStateChange, Breakers, breakerKey, type EndpointBreaker, type ResolvedBreakerPolicy } from '../../resilience';
+import type { ChannelPool } from '../connection/channel-pool';
 
 /**
  * What a client knows of one endpoint (address) of one service, whichever proxy or call by name

@@ -1,8 +1,8 @@
-import type { BreakerState, EndpointState, EndpointView } from '../balancer';
-import type { Peer } from '../call';
-import type { Instance } from '../discovery';
-import type { EndpointBreaker } from '../resilience';
-import type { Channel } from './channel';
+import type { BreakerState, EndpointState, EndpointView } from '../../balancer';
+import type { Peer } from '../../call';
+import type { Instance } from '../../discovery';
+import type { EndpointBreaker } from '../../resilience';
+import type { Channel } from '../connection/channel';
 import type { EndpointHealth } from './endpoint-health';
 
 /**

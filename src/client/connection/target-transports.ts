@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { resolveTlsClientOptions, type TlsClientOptions, TlsTransport } from '../transport';
+import { resolveTlsClientOptions, type TlsClientOptions, TlsTransport } from '../../transport';
 import type { ChannelTransport } from './channel-pool';
 
 /**

@@ -1,21 +1,15 @@
 import { satisfies, subset, valid, validRange } from 'semver';
-import type { Balancer } from '../balancer';
-import { type Instance, type InstanceCache, instanceAddress } from '../discovery';
-import { ErrorReason, isRpcError, reasonOf, RpcError } from '../errors';
-import { type Breakers, countsAgainstEndpoint, type EndpointBreaker } from '../resilience';
-import { turnNowMs } from '../util';
-import type { ChannelPool, ChannelTransport } from './channel-pool';
-import type { ClientCall } from './client-call';
+import type { Balancer } from '../../balancer';
+import { type Instance, type InstanceCache, instanceAddress } from '../../discovery';
+import { ErrorReason, reasonOf } from '../../errors';
+import { isRpcError, RpcError } from '../../errors/rpc-error';
+import { type Breakers, countsAgainstEndpoint } from '../../resilience';
+import { turnNowMs } from '../../util/turn-clock';
+import type { ChannelPool, ChannelTransport } from '../connection/channel-pool';
+import type { ClientCall } from '../client-call';
 import { Endpoint } from './endpoint';
 import type { EndpointHealthTable } from './endpoint-health';
 import type { OutlierDetector } from './outlier-detector';
-
-// The breaker's action: send the attempt on the endpoint the router picked for it. One function
-// for every call, so firing through a breaker allocates no closure.
-function sendToPickedEndpoint(ctx: unknown): Promise<unknown> {
-  const call = ctx as ClientCall;
-  return (call.endpoint as Endpoint).channel.call(call);
-}
 
 /**
  * True when an instance of `version` may serve a client asking for `range`. An exact version
@@ -177,9 +171,10 @@ export class TargetRouter {
   }
 
   /**
-   * Sends the attempt to `picked` and books its outcome. Not an `async` function: one on every
-   * call cost a promise, its await and their closures; the outcome is chained with one `.then`,
-   * which also reports it to a closed breaker (the breaker adds no promise of its own then).
+   * Sends the attempt to `picked` and books its outcome: the one path of every attempt, breaker
+   * or none. The breaker is asked first (`admit`), and told the outcome (`done`) before the
+   * stages above see it, so a retry sees the state it left. Not an `async` function: one on
+   * every call cost a promise, its await and their closures; the outcome is chained with one `.then`.
    */
   private send(ctx: ClientCall, picked: Endpoint): Promise<unknown> {
     ctx.peer = picked.peer;
@@ -189,27 +184,31 @@ export class TargetRouter {
     // does for that, and spares every call an exact clock read.
     const started = turnNowMs();
     const circuit = picked.circuit;
-    // Closed (or no breaker): sent here, and the outcome reported below. Otherwise opossum decides.
-    const direct = circuit === null || circuit.admitsDirectly;
-    let sent: Promise<unknown>;
-    try {
-      sent = direct ? picked.channel.call(ctx) : (circuit as EndpointBreaker).fire(sendToPickedEndpoint, ctx);
-    } catch (err) {
-      sent = Promise.reject(err);
-    }
-    return sent.then(
+    if (circuit === null) return this.sendOn(ctx, picked).then((value) => this.succeeded(ctx, picked, value), (err: unknown) => this.failed(ctx, picked, err, started));
+    const admission = circuit.admit();
+    if (admission instanceof RpcError) return this.failed(ctx, picked, admission, started);
+    return this.sendOn(ctx, picked).then(
       (value) => {
-        if (direct && circuit !== null) circuit.recordSuccess();
-        this.opts.outliers?.onSuccess(picked);
-        ctx.learnFacts(picked.channel);
-        return value;
+        circuit.done(admission);
+        return this.succeeded(ctx, picked, value);
       },
-      (err: unknown) => {
-        if (!direct || circuit === null) return this.failed(ctx, picked, err, started);
-        // The failure reaches the stages above once the breaker has counted it (and maybe opened).
-        return circuit.recordFailure(err).then(undefined, (counted: unknown) => this.failed(ctx, picked, counted, started));
-      },
+      // The failure reaches the stages above once the breaker has counted it (and maybe opened).
+      (err: unknown) => circuit.done(admission, err).then(undefined, (counted: unknown) => this.failed(ctx, picked, counted, started)),
     );
+  }
+
+  private sendOn(ctx: ClientCall, picked: Endpoint): Promise<unknown> {
+    try {
+      return picked.channel.call(ctx);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private succeeded(ctx: ClientCall, picked: Endpoint, value: unknown): unknown {
+    this.opts.outliers?.onSuccess(picked);
+    ctx.learnFacts(picked.channel);
+    return value;
   }
 
   /**

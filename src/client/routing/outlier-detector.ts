@@ -1,5 +1,5 @@
-import { RivetConfigError, RivetErrorCode } from '../errors';
-import { durationMs, optionsObject, positiveInt, rejectUnknownKeys } from '../util';
+import { RivetConfigError, RivetErrorCode } from '../../errors';
+import { durationMs, optionsObject, positiveInt, rejectUnknownKeys } from '../../util';
 import type { Endpoint } from './endpoint';
 
 /** Passive outlier detection: endpoints that keep failing are left out of picks for a while. */

@@ -1,5 +1,5 @@
-import { type Instance, instanceAddress } from '../discovery';
-import type { Transport } from '../transport';
+import { type Instance, instanceAddress } from '../../discovery';
+import type { Transport } from '../../transport';
 import { Channel, type ChannelOptions } from './channel';
 
 /** A transport channels can be opened with, and the number that keys its connections. */
