@@ -116,6 +116,7 @@ export class Targets {
       outliers,
       versionRange: resolved.versionRange,
       waitForReady: resolved.waitForReady,
+      throttle: resolved.throttle,
     });
     const middlewares = (checked.interceptors ?? []).map((i) => toMiddleware<ClientCall>(deps.resolveInterceptor(i)));
     const bulkhead = resolved.bulkhead === undefined ? undefined : new Bulkhead(resolved.bulkhead, service);
@@ -142,6 +143,7 @@ export class Targets {
       bulkhead: t.bulkhead,
       budget: t.budget,
       route: (ctx) => router.route(ctx),
+      elsewhere: (ctx) => router.canRetryShed(ctx),
     });
     const facts = new KnownFacts(policy.timeoutMs, policy.idempotent, policy.idempotentKnown, t.contract !== undefined);
     caller = new MethodCaller(t.service, method, pipeline.invoke, pipeline.errorsListAttempts, facts, policy.retryLayer, deps.life);

@@ -66,12 +66,13 @@ export class AdaptiveThrottle {
 
   /**
    * Decides for one attempt: true means reject it locally (it is counted as a request that was
-   * not accepted). `random` is uniform in [0, 1).
+   * not accepted). `random` gives uniform numbers in [0, 1); it is called only when the
+   * probability is above 0, so a healthy endpoint costs no random draw.
    */
-  shouldReject(nowMs: number, random: number): boolean {
+  shouldReject(nowMs: number, random: () => number = Math.random): boolean {
     this.advance(nowMs);
     const p = (this.requestSum - this.ratio * this.acceptSum) / (this.requestSum + 1);
-    if (p > 0 && random < p) {
+    if (p > 0 && random() < p) {
       this.requests[this.bucket]++;
       this.requestSum++;
       return true;

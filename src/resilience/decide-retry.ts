@@ -16,6 +16,7 @@ const STOP: Readonly<Record<StoppedBy, RetryDecision>> = Object.freeze({
   notIdempotent: Object.freeze({ retry: false, stoppedBy: 'notIdempotent' }),
   breaker: Object.freeze({ retry: false, stoppedBy: 'breaker' }),
   bulkhead: Object.freeze({ retry: false, stoppedBy: 'bulkhead' }),
+  overloaded: Object.freeze({ retry: false, stoppedBy: 'overloaded' }),
 });
 
 const RETRY_NOW: RetryDecision = Object.freeze({ retry: true, delayMs: 0 });

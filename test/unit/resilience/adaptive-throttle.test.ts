@@ -5,7 +5,7 @@ describe('AdaptiveThrottle (SRE client-side throttling)', () => {
   it('never rejects while the server accepts everything', () => {
     const t = new AdaptiveThrottle(2);
     for (let i = 0; i < 1_000; i++) {
-      expect(t.shouldReject(i, 0)).toBe(false);
+      expect(t.shouldReject(i, () => 0)).toBe(false);
       t.record(i, true);
     }
     expect(t.rejectProbability(1_000)).toBe(0);
@@ -16,8 +16,8 @@ describe('AdaptiveThrottle (SRE client-side throttling)', () => {
     // 100 answered, 10 accepted: (100 - 20) / 101.
     for (let i = 0; i < 100; i++) t.record(i, i < 10);
     expect(t.rejectProbability(100)).toBeCloseTo(80 / 101, 5);
-    expect(t.shouldReject(100, 0.5)).toBe(true);
-    expect(t.shouldReject(100, 0.99)).toBe(false);
+    expect(t.shouldReject(100, () => 0.5)).toBe(true);
+    expect(t.shouldReject(100, () => 0.99)).toBe(false);
   });
 
   it('forgets what is older than its 30 s window', () => {
