@@ -75,10 +75,13 @@ describe('overload protection under a flood (server in its own process)', () => 
     server = await start();
     client = createClient({ logger: false, endpoints: { Burner: [server.address] }, policy: { breaker: false, retry: false } });
     await measureCapacity(client, 300); // warm-up: JIT, connections
-    const capacity = await measureCapacity(client, 1_500);
+    const before = await measureCapacity(client, 1_500);
     const FLOOD_MS = 3_000;
-    const outcomes = await openLoop(client, 3.5 * capacity, FLOOD_MS, 100);
+    const outcomes = await openLoop(client, 3.5 * before, FLOOD_MS, 100);
     const goodput = outcomes.filter((o) => o.ok && o.latencyMs <= 100).length / (FLOOD_MS / 1000);
+    // The machine is shared: what the server could do may change during the flood. Measure it
+    // again after (the flood has been answered by then) and hold goodput to the lower of the two.
+    const capacity = Math.min(before, await measureCapacity(client, 1_000));
     const stats = (await client.invoke('Burner', 'stats', [], { timeoutMs: 5_000 })) as { runs: number; lateByServer: number; lateByCaller: number };
     if (process.env.RIVET_TEST_VERBOSE) console.log({ capacity, goodput, stats, codes: [...new Set(outcomes.map((o) => o.code))], okLat: outcomes.filter((o) => o.ok).map((o) => Math.round(o.latencyMs)).sort((a, b) => a - b).filter((_, i, a) => i % Math.ceil(a.length / 10) === 0), errLat: outcomes.filter((o) => !o.ok).map((o) => Math.round(o.latencyMs)).sort((a, b) => a - b).filter((_, i, a) => i % Math.ceil(a.length / 10) === 0) });
     // Without admission goodput falls to a few percent of capacity (docs/overload.md); the bench
