@@ -58,6 +58,8 @@ class InFlight implements Timed, QueuedCall {
   startedAtMs = -1;
   /** The handler returned a promise. */
   async = false;
+  /** performance.now() when the handler returned: a synchronous call's finish, so settle reads no clock. */
+  ranAtMs = 0;
 
   constructor(
     readonly id: number,
@@ -403,6 +405,7 @@ export class ServerConnection {
     const adm = this.admission;
     if (adm === null || call.startedAtMs < 0) return;
     const now = performance.now();
+    call.ranAtMs = now;
     adm.ran(now - call.startedAtMs, now);
   }
 
@@ -506,7 +509,7 @@ export class ServerConnection {
     timers.disarm(call);
     this.inFlight.delete(call.id);
     if (call.startedAtMs >= 0) {
-      (this.admission as Admission).finish(call.entry.stats, call.startedAtMs, performance.now(), call.async, sample);
+      (this.admission as Admission).finish(call.entry.stats, call.startedAtMs, call.async ? performance.now() : call.ranAtMs, call.async, sample);
       call.startedAtMs = -1;
     }
     if (this.inFlight.size === 0 && this.idleWaiters.length > 0) {
