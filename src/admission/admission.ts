@@ -39,7 +39,15 @@ export const Verdict = {
 /** What a finished call's duration teaches admission (see Admission.finish). */
 export const Sample = { NONE: 0, FULL: 1, LIMIT_ONLY: 2 } as const;
 
-/** Why admission refused a call: the `rivet.shed.reason` of the `rpc.server.shed` metric. */
+/**
+ * Why admission refused a call: the `rivet.shed.reason` of the `rpc.server.shed` metric.
+ * - `DEADLINE`: at arrival, its deadline had passed or was closer than the method's recent service
+ *   time: answered DEADLINE_EXCEEDED (no server could have met it).
+ * - `QUEUE_TIMEOUT`: it waited in the queue until it could no longer start in time (its deadline, or
+ *   the queue bound): answered RESOURCE_EXHAUSTED, OVERLOADED (this server's load was the cause;
+ *   another may take it).
+ * - `QUEUE_FULL`: the queue holds its maximum: answered RESOURCE_EXHAUSTED, OVERLOADED.
+ */
 export type ShedReason = 'DEADLINE' | 'QUEUE_FULL' | 'QUEUE_TIMEOUT';
 
 /** A call waiting in the admission queue (the server's in-flight record implements it). */
@@ -315,7 +323,7 @@ export class Admission {
       if (call === undefined) break;
       if (call.done) continue;
       if (this.deadlineChecks && cannotMeet(call, now)) {
-        this.shedCall(call, 'DEADLINE', now);
+        this.shedCall(call, 'QUEUE_TIMEOUT', now);
         continue;
       }
       this.noteStart(now - call.arrivedAtMs, now);
@@ -345,7 +353,7 @@ export class Admission {
       }
       if (this.deadlineChecks && cannotMeet(call, nowMs)) {
         this.queue.shift();
-        this.shedCall(call, 'DEADLINE', nowMs);
+        this.shedCall(call, 'QUEUE_TIMEOUT', nowMs);
         continue;
       }
       if (nowMs - call.arrivedAtMs > bound) {
