@@ -41,11 +41,12 @@ export const Sample = { NONE: 0, FULL: 1, LIMIT_ONLY: 2 } as const;
 
 /**
  * Why admission refused a call: the `rivet.shed.reason` of the `rpc.server.shed` metric.
- * - `DEADLINE`: at arrival, its deadline had passed or was closer than the method's recent service
- *   time: answered DEADLINE_EXCEEDED (no server could have met it).
- * - `QUEUE_TIMEOUT`: it waited in the queue until it could no longer start in time (its deadline, or
- *   the queue bound): answered RESOURCE_EXHAUSTED, OVERLOADED (this server's load was the cause;
- *   another may take it).
+ * - `DEADLINE`: its deadline had passed, or was closer than the method's recent service time, at
+ *   arrival or when it would have started: answered DEADLINE_EXCEEDED (not processed). No retry
+ *   could meet it either.
+ * - `QUEUE_TIMEOUT`: it waited in the queue longer than the queue bound (maxQueueMs, or the CoDel
+ *   target while a standing queue is served LIFO): answered RESOURCE_EXHAUSTED, OVERLOADED; another
+ *   server may take it.
  * - `QUEUE_FULL`: the queue holds its maximum: answered RESOURCE_EXHAUSTED, OVERLOADED.
  */
 export type ShedReason = 'DEADLINE' | 'QUEUE_FULL' | 'QUEUE_TIMEOUT';
@@ -323,7 +324,7 @@ export class Admission {
       if (call === undefined) break;
       if (call.done) continue;
       if (this.deadlineChecks && cannotMeet(call, now)) {
-        this.shedCall(call, 'QUEUE_TIMEOUT', now);
+        this.shedCall(call, 'DEADLINE', now);
         continue;
       }
       this.noteStart(now - call.arrivedAtMs, now);
@@ -353,7 +354,7 @@ export class Admission {
       }
       if (this.deadlineChecks && cannotMeet(call, nowMs)) {
         this.queue.shift();
-        this.shedCall(call, 'QUEUE_TIMEOUT', nowMs);
+        this.shedCall(call, 'DEADLINE', nowMs);
         continue;
       }
       if (nowMs - call.arrivedAtMs > bound) {

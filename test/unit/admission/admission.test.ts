@@ -129,7 +129,7 @@ describe('Admission', () => {
     expect(adm.shedTotal).toBe(1);
   });
 
-  it('refuses a queued call whose deadline can no longer be met, before it starts, as overloaded', () => {
+  it('refuses a queued call whose deadline can no longer be met, before it starts', () => {
     const { loop, adm, stats } = setup({ limit: 1 });
     stats.addSample(20);
     expect(adm.admit(stats, loop.now + 10_000, 10_000, loop.now)).toBe(Verdict.RUN);
@@ -137,7 +137,7 @@ describe('Admission', () => {
     loop.now += 85; // 15 ms left, the method takes 20
     adm.finish(stats, loop.now - 20, loop.now, true, Sample.NONE);
     loop.turn();
-    expect(waiting.call.shedAs).toBe('QUEUE_TIMEOUT');
+    expect(waiting.call.shedAs).toBe('DEADLINE');
     expect(waiting.call.startedAt).toBe(-1);
   });
 
