@@ -35,6 +35,7 @@ const FORBIDDEN_IMPORTS = {
   server: ['client', 'decorators', 'app', 'testing', 'discovery', 'balancer', 'observability'],
   decorators: ['protocol', 'discovery', 'transport', 'balancer', 'auth', 'observability', 'client', 'server', 'app', 'testing', 'stream'],
   app: ['testing'],
+  admission: ['call', 'protocol', 'discovery', 'transport', 'interceptors', 'resilience', 'balancer', 'auth', 'observability', 'client', 'server', 'decorators', 'app', 'testing'],
 };
 
 const layerRules = Object.entries(FORBIDDEN_IMPORTS).map(([from, forbidden]) => ({
@@ -58,6 +59,9 @@ const HOT_PATH_FILES = [
   'protocol/frame',
   'protocol/frame-encoder',
   'protocol/messages',
+  'protocol/request-head',
+  'protocol/load-report',
+  'admission/admission',
   'util/turn-clock',
   'errors/rpc-error',
   'errors/error-reason',

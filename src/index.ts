@@ -60,3 +60,4 @@ export { REFLECTION_SERVICE, HEALTH_SERVICE } from './server';
 export type { ReflectionListing, ReflectedService, ReflectedMethod, ReflectedParam } from './server';
 export { HTTP_STATUS_BY_CODE, DEFAULT_HTTP_MAX_BODY_BYTES, DEFAULT_HTTP_BODY_TIMEOUT_MS, DEFAULT_HTTP_HOST, ROLLING_WINDOW_SECONDS } from './http';
 export type { HttpOptions, HttpGatewayOptions, HttpCorsOptions, DashboardSnapshot, MethodStatsRow, EndpointRow, TargetRow, RegistryRow } from './http';
+export type { AdmissionOptions, ServerLoad } from './admission';

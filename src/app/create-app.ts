@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { type Class, Client, type ClientPolicy, type Remote } from '../client';
 import { getServiceClasses } from '../decorators';
 import type { Instance, Registry } from '../discovery';
+import type { AdmissionParts, ServerLoad, ShedEvent } from '../admission';
 import { isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import { MethodStats } from '../http';
 import { toMiddleware } from '../interceptors';
@@ -75,10 +76,26 @@ export class App {
   constructor(private readonly parts: AppParts) {
     this.container = parts.container;
     this.logger = parts.logger;
+    const admission = parts.server.admission;
     this.stopTelemetry = wireTelemetry(parts.interceptors, {
       logger: parts.logger,
       client: parts.client,
       server: { count: () => parts.server.connectionCount, port: () => this.address?.port },
+      admission:
+        admission === null
+          ? undefined
+          : {
+              load: () => admission.load(),
+              queueDelayMs: () => admission.queueDelayMs,
+              port: () => this.address?.port,
+              onShed: (listener) => {
+                const before = admission.onShed;
+                admission.onShed = (e: ShedEvent) => {
+                  before?.(e);
+                  listener({ ...e, code: e.reason === 'DEADLINE' ? 'DEADLINE_EXCEEDED' : 'RESOURCE_EXHAUSTED' });
+                };
+              },
+            },
     });
     this.http =
       parts.http === undefined
@@ -96,6 +113,16 @@ export class App {
   /** The HTTP server's port once `listen()` has started it; undefined without `http` or before then. */
   get httpPort(): number | undefined {
     return this.http?.port;
+  }
+
+  /**
+   * The server's load now: handler calls running (`concurrency`), the async concurrency `limit`
+   * (Infinity without one), calls `queued` for admission, calls shed over the last second, and
+   * event-loop utilization (0 to 1). With `admission: false`, `concurrency` counts calls in flight
+   * and `limit` is Infinity. Cheap enough to poll; never throws.
+   */
+  load(): ServerLoad {
+    return this.parts.server.load();
   }
 
   /** The names of the services this app serves (the built-in health service aside). */
@@ -280,6 +307,8 @@ function registryError(err: unknown, registry: Registry, address: { host: string
 export interface AppInternals {
   /** Serve and call over this transport instead of TCP or TLS (the TLS options are then refused). */
   transport?: Transport;
+  /** Switch parts of admission off, for the ablation of docs/overload.md (the benchmark's knob). */
+  admissionParts?: Partial<AdmissionParts>;
 }
 
 /**
@@ -340,6 +369,10 @@ export async function createApp(opts: AppOptions = {}, internals?: AppInternals)
     keepalive: o.keepalive,
     advertiseMethods: o.advertiseMethods,
     streamWindow: o.streamWindow,
+    admission:
+      o.admission === false || internals?.admissionParts === undefined
+        ? o.admission
+        : Object.freeze({ ...o.admission, parts: Object.freeze({ ...o.admission.parts, ...internals.admissionParts }) }),
   });
   const versions = new Map(services.map((s) => [s.name, s.version]));
   const http =

@@ -175,6 +175,7 @@ export class HttpSurface {
         services: this.parts.services.map((name) => ({ name, status: health.status(name) })),
         port: state.port() ?? null,
         httpPort: this.httpPort ?? null,
+        load: dashboardLoad(this.parts.server.load()),
       },
       methods: this.parts.methodStats?.rows() ?? [],
       targets,
@@ -197,4 +198,9 @@ export class HttpSurface {
       (err: unknown) => this.parts.logger.debug({ service, err: (err as Error).message }, 'registry lookup for the dashboard failed'),
     );
   }
+}
+
+/** app.load() as the dashboard shows it: JSON has no Infinity, so no limit is null. */
+function dashboardLoad(l: ReturnType<Server['load']>): NonNullable<DashboardSnapshot['app']['load']> {
+  return { ...l, limit: Number.isFinite(l.limit) ? l.limit : null };
 }

@@ -1,6 +1,7 @@
 import type { Container } from 'inversify';
 import type { Logger } from 'pino';
 
+import { type AdmissionOptions, type ResolvedAdmission, resolveAdmission } from '../admission';
 import { checkInterceptor, type InterceptorLike } from '../interceptors';
 import type { Registry } from '../discovery';
 import { isMetricsInterceptor, telemetryInterceptors, type TelemetryOptions } from '../observability';
@@ -85,6 +86,13 @@ export interface AppOptions extends CommonOptions {
   contract?: ContractManifest;
   /** Serve HTTP too: the JSON gateway, `/livez` and `/readyz`, `/metrics`, the dashboard. Default: no HTTP server. */
   http?: HttpOptions;
+  /**
+   * Overload protection (docs/overload.md): deadline-aware admission, a bounded queue with CoDel
+   * and adaptive LIFO, an adaptive limit on async handlers, load reports. On by default; `false`
+   * runs every request as it arrives. A shed call answers RESOURCE_EXHAUSTED with
+   * `details.reason` 'OVERLOADED', `details.retryAfterMs` and the not-processed flag.
+   */
+  admission?: false | AdmissionOptions;
 }
 
 /** What an app registers about itself. */
@@ -110,7 +118,7 @@ export interface ClientOptions extends CommonOptions {
 }
 
 const COMMON_KEYS = ['registry', 'codec', 'interceptors', 'telemetry', 'logger', 'maxFrameBytes', 'connectTimeoutMs', 'policy', 'keepalive', 'streams'] as const;
-const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods', 'reflection', 'contract', 'http'] as const;
+const APP_KEYS = [...COMMON_KEYS, 'services', 'scan', 'container', 'exposeErrorStack', 'tls', 'clientTls', 'limits', 'advertise', 'advertiseMethods', 'reflection', 'contract', 'http', 'admission'] as const;
 const CLIENT_KEYS = [...COMMON_KEYS, 'endpoints', 'container', 'tls'] as const;
 
 /** Common options, validated. */
@@ -193,6 +201,7 @@ export interface ResolvedAppOptions extends ResolvedCommon {
   http: ResolvedHttpOptions | undefined;
   /** True when `telemetry` asked for metrics or a `metrics()` interceptor is global. */
   hasMetrics: boolean;
+  admission: ResolvedAdmission | false;
 }
 
 function resolveLimits(name: string, value: unknown): ServerLimits {
@@ -250,6 +259,7 @@ export function resolveAppOptions(input: unknown): ResolvedAppOptions {
     contract: o.contract === undefined ? undefined : checkManifest(o.contract, 'createApp options.contract'),
     http: o.http === undefined ? undefined : resolveHttpOptions(o.http, 'createApp options.http'),
     hasMetrics: hasMetrics(o.telemetry, o.interceptors),
+    admission: resolveAdmission('createApp options.admission', o.admission),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Client } from '../client';
-import { type ConnectionSource, telemetryHooksOf } from '../observability';
+import { type AdmissionSource, type ConnectionSource, type ShedNotice, telemetryHooksOf } from '../observability';
 
 /** What an app or client offers its global interceptors' telemetry hooks. */
 export interface TelemetryTargets {
@@ -8,6 +8,8 @@ export interface TelemetryTargets {
   client: Client;
   /** A server's open connections and its port (apps only). */
   server?: ConnectionSource;
+  /** The server's admission: its state, and a way to hear of every call it sheds (apps with admission on). */
+  admission?: AdmissionSource & { onShed(listener: (n: ShedNotice) => void): void };
 }
 
 /**
@@ -28,6 +30,12 @@ export function wireTelemetry(interceptors: readonly unknown[], targets: Telemet
     const server = targets.server;
     if (hooks.observeConnections !== undefined && server !== undefined) {
       stops.push(hooks.observeConnections(server));
+    }
+    const admission = targets.admission;
+    if (admission !== undefined) {
+      const onShed = hooks.callShed;
+      if (onShed !== undefined) admission.onShed((n) => onShed(n));
+      if (hooks.observeAdmission !== undefined) stops.push(hooks.observeAdmission(admission));
     }
   }
   return () => {

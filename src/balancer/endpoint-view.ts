@@ -23,4 +23,9 @@ export interface EndpointView {
   readonly breaker: BreakerState;
   /** True while outlier detection has ejected it. */
   readonly ejected: boolean;
+  /**
+   * How much dearer the endpoint is than its latency and in-flight count say, from its server's
+   * load reports and pushback (1 or more; docs/overload.md). Leave it out for 1.
+   */
+  readonly loadFactor?: number;
 }

@@ -11,7 +11,8 @@ import { checkRandomSource, randomIndex, type RandomSource } from './random-sour
 const UNSAMPLED_EWMA_MS = 1;
 
 /**
- * Power of two choices on peak-EWMA latency × (in flight + 1), the default balancer (Finagle's
+ * Power of two choices on peak-EWMA latency × (in flight + 1) × the server's reported load
+ * (`loadFactor`), the default balancer (Finagle's
  * and Linkerd's "P2C + peak EWMA"). Each pick weighs two distinct endpoints and takes the
  * cheaper. The cost grows with both latency and queue depth, so a slow or overloaded endpoint is
  * shed within a few replies, while the random draw keeps every endpoint probed and keeps many
@@ -95,5 +96,7 @@ function challengerWins(a: EndpointView, b: EndpointView): boolean {
   // `> 0` is false for NaN too, so a malformed sample is treated as "no sample".
   if (!(ea > 0)) ea = eb > 0 ? eb : UNSAMPLED_EWMA_MS;
   if (!(eb > 0)) eb = ea;
-  return eb * (b.inFlight + 1) <= ea * (a.inFlight + 1);
+  // The servers' own load reports (when the endpoints carry them) scale the cost: load moves away
+  // from a server whose queue is growing before it has to shed (docs/overload.md).
+  return eb * (b.inFlight + 1) * (b.loadFactor ?? 1) <= ea * (a.inFlight + 1) * (a.loadFactor ?? 1);
 }

@@ -44,6 +44,8 @@ export interface ClientPipelineParts {
   budget: RetryBudget;
   /** Resolve, pick and send one attempt. */
   route: Invoker<ClientCall>;
+  /** Whether a shed attempt may be retried: another endpoint can take it and most are not shedding (the router's). */
+  elsewhere?: (ctx: ClientCall, err: unknown) => boolean;
   /**
    * Per-attempt stages (the global interceptors' `interceptAttempt`, e.g. tracing's attempt
    * spans), right below retry or hedge. Left out of methods that make one attempt only.
@@ -87,7 +89,7 @@ export function buildClientPipeline(parts: ClientPipelineParts): ClientPipeline 
   let attempts = false;
   // In the chain even when the method's retries are off: a call may turn them on (CallOptions.retry).
   // It reads the call's idempotency, its own policy and whether retries are allowed from the call.
-  const retry = (): Middleware<ClientCall> => retryMiddleware<ClientCall>({ policy: policy.retry, budget: parts.budget });
+  const retry = (): Middleware<ClientCall> => retryMiddleware<ClientCall>({ policy: policy.retry, budget: parts.budget, elsewhere: parts.elsewhere });
   if (policy.hedge !== false) {
     const hedge = hedgeStage<ClientCall>(policy.hedge, parts.budget);
     // A method whose idempotency the server's handshake will tell (a call by name): each call

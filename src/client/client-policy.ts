@@ -9,7 +9,9 @@ import {
   resolveBulkheadPolicy,
   type ResolvedHedgePolicy,
   resolveRetryPolicy,
+  resolveThrottlePolicy,
   type RetryPolicy,
+  type ThrottlePolicy,
 } from '../resilience';
 import { validRange } from 'semver';
 import { resolveTlsClientOptions, type TlsClientOptions } from '../transport';
@@ -68,6 +70,13 @@ export interface ClientPolicy {
   outlierDetection?: false | OutlierDetectionPolicy;
   /** Wait (within the deadline) for an endpoint to become ready instead of failing fast. Default false. */
   waitForReady?: boolean;
+  /**
+   * Client-side adaptive throttling per endpoint (Google SRE, "Handling Overload"; docs/overload.md):
+   * toward an endpoint that keeps shedding calls, reject some attempts locally, with probability
+   * `(requests - ratio * accepts) / (requests + 1)` over the last 30 s, and send them elsewhere.
+   * On by default with `ratio` (K) 2; `false` turns it off.
+   */
+  throttle?: false | ThrottlePolicy;
   /** Only call instances whose `@Service` version satisfies this semver range (e.g. '^2.1.0'). */
   version?: string;
   /**
@@ -84,7 +93,7 @@ export interface ClientPolicy {
 export const DEFAULT_HEDGE_ATTEMPTS = 2;
 const MAX_HEDGE_ATTEMPTS = 5;
 
-const POLICY_KEYS = ['timeoutMs', 'interceptors', 'methods', 'balancer', 'retry', 'breaker', 'hedge', 'bulkhead', 'fallback', 'outlierDetection', 'waitForReady', 'version', 'tls'] as const;
+const POLICY_KEYS = ['timeoutMs', 'interceptors', 'methods', 'balancer', 'retry', 'breaker', 'hedge', 'bulkhead', 'fallback', 'outlierDetection', 'waitForReady', 'version', 'tls', 'throttle'] as const;
 const METHOD_KEYS = ['timeoutMs', 'idempotent', 'interceptors', 'retry', 'hedge', 'fallback'] as const;
 
 function interceptorList(name: string, value: unknown): InterceptorLike[] {
@@ -131,6 +140,7 @@ export function checkClientPolicy(input: unknown, name = 'ClientPolicy'): Client
   checkFallback(`${name}.fallback`, p.fallback);
   if (p.outlierDetection !== undefined && p.outlierDetection !== false) resolveOutlierDetection(p.outlierDetection, `${name}.outlierDetection`);
   if (p.waitForReady !== undefined) bool(`${name}.waitForReady`, p.waitForReady);
+  if (p.throttle !== undefined) resolveThrottlePolicy(p.throttle, `${name}.throttle`);
   if (p.version !== undefined && (typeof p.version !== 'string' || validRange(p.version) === null)) {
     throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.version must be a semver range such as '^2.1.0' or '>=1.4 <3', got ${JSON.stringify(p.version)}.`);
   }

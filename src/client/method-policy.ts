@@ -12,6 +12,8 @@ import {
   type ResolvedHedgePolicy,
   type ResolvedRetryPolicy,
   type RetryPolicy,
+  resolveThrottlePolicy,
+  type ResolvedThrottlePolicy,
 } from '../resilience';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { type ClientPolicy, type HedgePolicy, resolveHedgePolicy } from './client-policy';
@@ -42,6 +44,8 @@ export interface ResolvedTargetPolicy {
   readonly retry: ResolvedRetryPolicy;
   readonly outliers: ResolvedOutlierDetectionPolicy | false;
   readonly waitForReady: boolean;
+  /** Adaptive throttling per endpoint (docs/overload.md); false when off. */
+  readonly throttle: ResolvedThrottlePolicy | false;
   readonly versionRange: string | null;
   /** TLS settings of this target's own connections; undefined uses the client's transport. */
   readonly tls: TlsClientOptions | undefined;
@@ -65,6 +69,7 @@ export function resolveTargetPolicy(service: string, contract: ServiceContract |
     retry: resolveRetryPolicy(retry === false ? RETRY_OFF : retry, `${name}: retry`),
     outliers: outliers === false ? false : resolveOutlierDetection(outliers, `${name}: outlierDetection`),
     waitForReady: proxy.waitForReady ?? appDefault.waitForReady ?? false,
+    throttle: resolveThrottlePolicy(proxy.throttle ?? appDefault.throttle, `${name}: throttle`),
     versionRange: proxy.version ?? appDefault.version ?? null,
     tls: proxy.tls ?? appDefault.tls,
   });

@@ -119,6 +119,7 @@ export class Targets {
       outliers,
       versionRange: resolved.versionRange,
       waitForReady: resolved.waitForReady,
+      throttle: resolved.throttle,
     });
     const middlewares = (checked.interceptors ?? []).map((i) => toMiddleware<ClientCall>(deps.resolveInterceptor(i)));
     const bulkhead = resolved.bulkhead === undefined ? undefined : new Bulkhead(resolved.bulkhead, service);
@@ -145,6 +146,7 @@ export class Targets {
       bulkhead: t.bulkhead,
       budget: t.budget,
       route: (ctx) => router.route(ctx),
+      elsewhere: (ctx) => router.canRetryShed(ctx),
     });
     const facts = new KnownFacts(policy.timeoutMs, policy.idempotent, policy.idempotentKnown, t.contract !== undefined, t.contract?.methods[method]?.stream, policy.streamTimeoutMs);
     // A call by name not yet learnt may still find the method's facts in a handshake some other

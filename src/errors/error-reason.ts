@@ -58,6 +58,17 @@ export const ErrorReason = {
   STREAM_IDLE: 'STREAM_IDLE',
   /** A streaming method was called on a peer (or through a path) that does not speak streams. */
   STREAMS_UNSUPPORTED: 'STREAMS_UNSUPPORTED',
+  /**
+   * The server is overloaded and shed the call before it started (`RESOURCE_EXHAUSTED`, not
+   * processed). `details.retryAfterMs` says how long to stay away from that server; another
+   * endpoint may take the call at once.
+   */
+  OVERLOADED: 'OVERLOADED',
+  /**
+   * The client's adaptive throttle (`ClientPolicy.throttle`) refused the attempt before sending it:
+   * the endpoint has been shedding most calls. Not processed; another endpoint may take it.
+   */
+  THROTTLED: 'THROTTLED',
 } as const;
 
 /** One of the reasons in {@link ErrorReason}. */

@@ -21,7 +21,8 @@ export type StoppedBy =
   | 'notRetryable'
   | 'notIdempotent'
   | 'breaker'
-  | 'bulkhead';
+  | 'bulkhead'
+  | 'overloaded';
 
 /**
  * The one error type of Rivet. The variety lives in `code`, in `details` (for errors Rivet

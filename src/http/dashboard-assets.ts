@@ -21,6 +21,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <h1>Rivet</h1>
   <span class="badge" data-testid="health" id="health">…</span>
   <span class="muted" id="ports"></span>
+  <span class="muted" data-testid="load" id="load"></span>
   <span class="conn" data-testid="connection" id="conn">connecting…</span>
 </header>
 <main>
@@ -219,6 +220,8 @@ export const DASHBOARD_JS = `'use strict';
     h.className = 'badge ' + (s.app.ready ? 'ok' : s.app.health === 'SERVING' ? 'warn' : 'bad');
     h.title = s.app.services.map(function (x) { return x.name + ': ' + x.status; }).join('\\n');
     setText($('ports'), 'rpc :' + (s.app.port === null ? '–' : s.app.port) + ' · http :' + (s.app.httpPort === null ? '–' : s.app.httpPort));
+    var l = s.app.load;
+    setText($('load'), l ? 'running ' + l.concurrency + (l.limit === null ? '' : '/' + l.limit) + ' · queued ' + l.queued + ' · shed ' + l.shedPerSecond + '/s · loop ' + Math.round(l.eventLoopUtilization * 100) + '%' : '');
     renderMethods(s.methods);
     renderEndpoints(s.targets);
     renderRegistry(s.registry);

@@ -38,6 +38,11 @@ export interface DashboardSnapshot {
     readonly services: ReadonlyArray<{ readonly name: string; readonly status: string }>;
     readonly port: number | null;
     readonly httpPort: number | null;
+    /**
+     * The server's load (app.load(); docs/overload.md): handler calls running, the async limit
+     * (null for none), calls queued by admission, calls shed over the last second, event-loop utilization.
+     */
+    readonly load?: { concurrency: number; limit: number | null; queued: number; shedPerSecond: number; eventLoopUtilization: number };
   };
   readonly methods: readonly MethodStatsRow[];
   readonly targets: readonly TargetRow[];

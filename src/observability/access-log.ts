@@ -5,7 +5,7 @@ import { RivetConfigError, RivetErrorCode } from '../errors';
 import type { Interceptor, Next } from '../interceptors';
 import { durationMs, oneOf, optionsObject, rejectUnknownKeys } from '../util';
 import { attemptOf, statusOf } from './semconv';
-import { TELEMETRY_HOOKS, type TelemetryHooks } from './telemetry-hooks';
+import { type ShedNotice, TELEMETRY_HOOKS, type TelemetryHooks } from './telemetry-hooks';
 
 /** The levels an access log line can be written at. */
 export type AccessLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -91,7 +91,16 @@ class AccessLogInterceptor implements Interceptor {
       useLogger: (logger) => {
         this.log ??= logger.child({ component: 'access' });
       },
+      callShed: (notice) => this.shed(notice),
     };
+  }
+
+  /** One line for a call the server's admission refused before any interceptor saw it. */
+  private shed(n: ShedNotice): void {
+    const log = this.log;
+    if (log === undefined || !log.isLevelEnabled(this.level) || (this.sample < 1 && Math.random() >= this.sample)) return;
+    const line = { side: 'server', service: n.service, method: n.method, code: n.code, durationMs: Math.round(n.waitedMs * 1000) / 1000, peer: n.peer, shed: n.reason };
+    log[this.level](line, 'call shed');
   }
 
   async intercept(ctx: CallContext, next: Next): Promise<unknown> {

@@ -6,6 +6,6 @@ export { metrics, isMetricsInterceptor, type MetricsOptions, DURATION_BUCKETS_MS
 export { accessLog, type AccessLogOptions, type AccessLogLevel, DEFAULT_ACCESS_LOG_LEVEL } from './access-log';
 export { telemetryInterceptors, type TelemetryOptions } from './telemetry';
 export { metadataGetter, metadataSetter } from './propagation';
-export { TELEMETRY_HOOKS, telemetryHooksOf, type TelemetryHooks, type BreakerChange, type ConnectionSource } from './telemetry-hooks';
+export { TELEMETRY_HOOKS, telemetryHooksOf, type TelemetryHooks, type BreakerChange, type ConnectionSource, type ShedNotice, type AdmissionSource } from './telemetry-hooks';
 export { RPC_SYSTEM, INSTRUMENTATION_SCOPE, ATTEMPT_METADATA_KEY, HEDGE_METADATA_KEY } from './semconv';
 export { prometheusMetrics, type PrometheusMetrics, PROMETHEUS_CONTENT_TYPE } from './prometheus';

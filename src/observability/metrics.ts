@@ -25,7 +25,7 @@ import {
   splitAddress,
   statusOf,
 } from './semconv';
-import { type BreakerChange, type ConnectionSource, TELEMETRY_HOOKS, type TelemetryHooks } from './telemetry-hooks';
+import { type AdmissionSource, type BreakerChange, type ConnectionSource, type ShedNotice, TELEMETRY_HOOKS, type TelemetryHooks } from './telemetry-hooks';
 
 /** Options of {@link metrics}. */
 export interface MetricsOptions {
@@ -64,6 +64,10 @@ export function checkMetricsOptions(input: unknown, name: string): MetricsOption
  *   `server.address`) and `rivet.client.breaker.transitions`: fed from the client's 'breaker'
  *   events when this interceptor is global on an app or client.
  * - `rivet.server.connections`: open connections of each app it is global on, by `server.port`.
+ * - `rpc.server.shed`: calls the server's admission refused before they started, by `rpc.service`,
+ *   `rpc.method`, `rivet.shed.reason` (DEADLINE, QUEUE_FULL, QUEUE_TIMEOUT) and `rpc.rivet.status_code`.
+ * - `rivet.server.admission.limit`, `.concurrency`, `.queued`, `.queue_delay` (ms) and
+ *   `rivet.server.event_loop.utilization`: gauges of each app it is global on, by `server.port`.
  * Instruments are made once, here. Throws RivetConfigError for bad options.
  */
 export function metrics(opts?: MetricsOptions): Interceptor {
@@ -113,6 +117,8 @@ class MetricsInterceptor implements Interceptor {
   private readonly clientCalls: Counter | undefined;
   private readonly serverCalls: Counter | undefined;
   private readonly perMs: number;
+  private readonly shed: Counter;
+  private readonly admissionSources = new Set<AdmissionSource>();
   // (service, method) → the attributes every measurement of it starts from; bounded by the methods called.
   private readonly baseAttributes = new Map<string, Map<string, Attributes>>();
   private readonly breakers = new Map<string, { attributes: Attributes; value: number }>();
@@ -135,6 +141,17 @@ class MetricsInterceptor implements Interceptor {
     meter
       .createObservableGauge('rivet.client.breaker.state', { unit: '{state}', description: 'Circuit breaker state per endpoint: 0 closed, 1 half-open, 2 open.' })
       .addCallback((result) => this.observeBreakers(result));
+    this.shed = meter.createCounter('rpc.server.shed', { unit: '{request}', description: 'Calls refused by admission before they started.' });
+    const gauge = (name: string, unit: string, description: string, read: (s: AdmissionSource) => number): void => {
+      meter.createObservableGauge(name, { unit, description }).addCallback((result) => {
+        for (const source of this.admissionSources) result.observe(read(source), portAttributes(source.port()));
+      });
+    };
+    gauge('rivet.server.admission.limit', '{request}', 'Concurrency limit of async handlers (adaptive unless fixed).', (s) => s.load().limit);
+    gauge('rivet.server.admission.concurrency', '{request}', 'Handler calls running.', (s) => s.load().concurrency);
+    gauge('rivet.server.admission.queued', '{request}', 'Calls waiting in the admission queue.', (s) => s.load().queued);
+    gauge('rivet.server.admission.queue_delay', 'ms', 'Recent wait of calls before they started.', (s) => s.queueDelayMs());
+    gauge('rivet.server.event_loop.utilization', '1', 'Event-loop utilization, 0 to 1.', (s) => s.load().eventLoopUtilization);
     meter
       .createObservableUpDownCounter('rivet.server.connections', { unit: '{connection}', description: 'Open server connections.' })
       .addCallback((result) => this.observeConnections(result));
@@ -145,6 +162,13 @@ class MetricsInterceptor implements Interceptor {
       observeConnections: (source) => {
         this.connectionSources.add(source);
         return () => this.connectionSources.delete(source);
+      },
+      callShed: (n: ShedNotice) => {
+        this.shed.add(1, { ...this.base(n.service, n.method), 'rivet.shed.reason': n.reason, [ATTR_RIVET_STATUS_CODE]: n.code });
+      },
+      observeAdmission: (source) => {
+        this.admissionSources.add(source);
+        return () => this.admissionSources.delete(source);
       },
     };
   }
@@ -219,4 +243,8 @@ class MetricsInterceptor implements Interceptor {
       result.observe(source.count(), port === undefined ? { [ATTR_RPC_SYSTEM]: RPC_SYSTEM } : { [ATTR_RPC_SYSTEM]: RPC_SYSTEM, [ATTR_SERVER_PORT]: port });
     }
   }
+}
+
+function portAttributes(port: number | undefined): Attributes {
+  return port === undefined ? { [ATTR_RPC_SYSTEM]: RPC_SYSTEM } : { [ATTR_RPC_SYSTEM]: RPC_SYSTEM, [ATTR_SERVER_PORT]: port };
 }

@@ -26,6 +26,28 @@ export interface ConnectionSource {
   port(): number | undefined;
 }
 
+/** A call the server's admission refused before it started (it never reaches the interceptors). */
+export interface ShedNotice {
+  readonly service: string;
+  readonly method: string;
+  /** Why: 'DEADLINE', 'QUEUE_FULL' or 'QUEUE_TIMEOUT' (the `rivet.shed.reason` attribute). */
+  readonly reason: string;
+  /** The code the caller got: 'RESOURCE_EXHAUSTED' (overloaded) or 'DEADLINE_EXCEEDED'. */
+  readonly code: string;
+  /** How long it had waited since its bytes arrived, in ms. */
+  readonly waitedMs: number;
+  readonly peer: string;
+}
+
+/** A server's admission state, read when metrics are collected (app.load()). */
+export interface AdmissionSource {
+  load(): { concurrency: number; limit: number; queued: number; shedPerSecond: number; eventLoopUtilization: number };
+  /** Recent queue wait, in ms. */
+  queueDelayMs(): number;
+  /** The port the server listens on, once it does. */
+  port(): number | undefined;
+}
+
 /** Hooks an app or client calls on the global interceptors that have them. Each is optional. */
 export interface TelemetryHooks {
   /** The app's or client's logger, given once at creation; ignored when the interceptor was given its own. */
@@ -36,6 +58,10 @@ export interface TelemetryHooks {
   endpointRemoved?(endpoint: { readonly endpoint: string; readonly service: string }): void;
   /** A server whose open connections to report; returns a function that stops reporting them. */
   observeConnections?(source: ConnectionSource): () => void;
+  /** Every call the server's admission refused (RESOURCE_EXHAUSTED 'OVERLOADED', or DEADLINE_EXCEEDED before it started). */
+  callShed?(notice: ShedNotice): void;
+  /** A server whose admission state to report; returns a function that stops reporting it. */
+  observeAdmission?(source: AdmissionSource): () => void;
 }
 
 /** The hooks of an interceptor, or undefined when it has none. */

@@ -12,10 +12,18 @@ export interface Codec {
    * still to be written (`finishFrame`), so the payload is written once and never copied. The
    * payload is `result.subarray(FRAME_HEADER_BYTES)`, the same bytes `encode` gives. The result
    * is the caller's to hold: a later encode never writes over it.
+   *
+   * `extraBytes` (default 0, at most {@link MAX_EXTRA_FRAMED_BYTES}) leaves that many more free
+   * bytes between the header and the payload, for a fixed-size prefix the caller writes itself
+   * (a request's admission head, a reply's load report): the payload then starts at
+   * `FRAME_HEADER_BYTES + extraBytes`.
    */
-  encodeFramed(value: unknown): Buffer;
+  encodeFramed(value: unknown, extraBytes?: number): Buffer;
   decode(bytes: Buffer): unknown;
 }
+
+/** The most `encodeFramed` can leave free beyond the frame header (msgpackr reserves at most 255 bytes in all). */
+export const MAX_EXTRA_FRAMED_BYTES = 245;
 
 /** The codecs Rivet ships. */
 export type CodecName = 'msgpack' | 'json';

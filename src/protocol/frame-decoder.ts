@@ -30,6 +30,8 @@ export class FrameDecoder {
   private type = 0;
   private flags = 0;
   private id = 0;
+  /** When the current frame's first byte arrived (see FrameHandler). */
+  private arrivedAtMs = 0;
 
   /**
    * @param onFrame receives each complete frame.
@@ -47,8 +49,12 @@ export class FrameDecoder {
     return this.state === State.Failed;
   }
 
-  /** Feeds one chunk. Frames are delivered synchronously, in order. */
-  push(chunk: Buffer): void {
+  /**
+   * Feeds one chunk. Frames are delivered synchronously, in order. `arrivedAtMs` is when the chunk
+   * was read (`performance.now()`, read once per chunk by the caller, not per frame); a frame split
+   * over chunks keeps the time of its first one.
+   */
+  push(chunk: Buffer, arrivedAtMs: number = performance.now()): void {
     let offset = 0;
     const end = chunk.length;
     while (offset < end && this.state !== State.Failed) {
@@ -62,12 +68,14 @@ export class FrameDecoder {
             const payload = chunk.subarray(offset, offset + length);
             offset += length;
             this.state = State.Header;
-            this.onFrame(this.type, this.flags, this.id, payload);
+            this.onFrame(this.type, this.flags, this.id, payload, arrivedAtMs);
             continue;
           }
+          this.arrivedAtMs = arrivedAtMs;
           this.startPayload(length);
           continue;
         }
+        if (this.headerFilled === 0) this.arrivedAtMs = arrivedAtMs;
         const take = Math.min(FRAME_HEADER_BYTES - this.headerFilled, end - offset);
         chunk.copy(this.header, this.headerFilled, offset, offset + take);
         this.headerFilled += take;
@@ -78,14 +86,14 @@ export class FrameDecoder {
         const length = u32At(h, 0);
         if (!this.beginFrame(length, h[4], h[5], u32At(h, 6))) return;
         if (length === 0) {
-          this.onFrame(this.type, this.flags, this.id, EMPTY);
+          this.onFrame(this.type, this.flags, this.id, EMPTY, this.arrivedAtMs);
           continue;
         }
         // The header was split, so the payload starts in this chunk at the earliest.
         if (end - offset >= length) {
           const payload = chunk.subarray(offset, offset + length);
           offset += length;
-          this.onFrame(this.type, this.flags, this.id, payload);
+          this.onFrame(this.type, this.flags, this.id, payload, this.arrivedAtMs);
           continue;
         }
         this.startPayload(length);
@@ -98,7 +106,7 @@ export class FrameDecoder {
         if (this.payloadFilled < payload.length) return;
         this.payload = null;
         this.state = State.Header;
-        this.onFrame(this.type, this.flags, this.id, payload);
+        this.onFrame(this.type, this.flags, this.id, payload, this.arrivedAtMs);
       }
     }
   }

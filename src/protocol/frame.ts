@@ -61,10 +61,20 @@ export const FrameFlags = {
   NOT_PROCESSED: 1,
   /** On REQUEST: the call opens a stream (the method's kind is in the HELLO_ACK); only to a peer with the `streams` feature. */
   STREAM: 2,
+  /**
+   * On RESPONSE and ERROR, protocol version 2 only: the payload starts with the server's
+   * {@link LOAD_REPORT_BYTES}-byte load report (see load-report.ts), then the codec-encoded value.
+   */
+  LOAD_REPORT: 4,
 } as const;
 
 /** The payload of a STREAM_CREDIT frame: two u32, messages then bytes. */
 export const STREAM_CREDIT_PAYLOAD_BYTES = 8;
 
-/** Receives decoded frames. `payload` may be a view into a socket chunk: copy it to keep it past the call. */
-export type FrameHandler = (type: number, flags: number, id: number, payload: Buffer) => void;
+/**
+ * Receives decoded frames. `payload` may be a view into a socket chunk: copy it to keep it past the
+ * call. `arrivedAtMs` is the `performance.now()` of the read that brought the frame's first byte:
+ * a server counts a request's wait from it (time spent decoding or queued behind other work
+ * counts), never from when the frame was handed out.
+ */
+export type FrameHandler = (type: number, flags: number, id: number, payload: Buffer, arrivedAtMs: number) => void;

@@ -2,11 +2,15 @@ import type { CodecName } from './codec';
 import { CODEC_NAMES } from './codec';
 import { STREAM_KINDS, STREAMS_FEATURE, type StreamKind } from './stream-frames';
 
-/** The protocol version this build speaks. A server refuses a HELLO that offers none it speaks. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The newest protocol version this build speaks. Version 2 puts a request's admission facts
+ * (deadline, service, method) ahead of its arguments and adds load reports to replies
+ * (request-head.ts, load-report.ts); version 1 is still spoken to peers that offer only it.
+ */
+export const PROTOCOL_VERSION = 2;
 
-/** The versions this build can speak, newest first. */
-export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
+/** The versions this build can speak, newest (preferred) first. A server refuses a HELLO that offers none of them. */
+export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION, 1];
 
 /**
  * The optional features this build speaks, listed in HELLO and HELLO_ACK. A feature is used on a
@@ -115,12 +119,14 @@ export function parseHelloAck(payload: Buffer): HelloAck {
   if (typeof msg !== 'object' || msg === null) return { error: 'handshake reply is not an object' };
   const m = msg as Record<string, unknown>;
   if (typeof m.error === 'string') return { error: m.error };
-  if (m.version !== PROTOCOL_VERSION) return { error: `server chose protocol version ${String(m.version)}, this client speaks ${PROTOCOL_VERSION}` };
+  if (!SUPPORTED_VERSIONS.includes(m.version as number)) {
+    return { error: `server chose protocol version ${String(m.version)}, this client speaks ${SUPPORTED_VERSIONS.join(',')}` };
+  }
   if (!CODEC_NAMES.includes(m.codec as CodecName)) return { error: `server chose unknown codec ${String(m.codec)}` };
   if (!Number.isInteger(m.maxFrameBytes) || (m.maxFrameBytes as number) <= 0) return { error: 'handshake reply has no valid maxFrameBytes' };
   const services = typeof m.services === 'object' && m.services !== null ? (m.services as Record<string, ServiceDescriptor>) : {};
   const features = readFeatures(m.features);
-  const ack: HelloAck = { version: PROTOCOL_VERSION, codec: m.codec as CodecName, maxFrameBytes: m.maxFrameBytes as number, services };
+  const ack: HelloAck = { version: m.version as number, codec: m.codec as CodecName, maxFrameBytes: m.maxFrameBytes as number, services };
   if (features.length > 0) ack.features = features;
   return ack;
 }

@@ -69,7 +69,7 @@ export function decodeRequest(codec: Codec, payload: Buffer): RequestMessage {
  * Checks request metadata: an object of strings, or a Map of strings (what a plain msgpack map
  * from a non-msgpackr peer decodes to), returned as an object.
  */
-function toMetadata(metadata: unknown): Record<string, string> {
+export function toMetadata(metadata: unknown): Record<string, string> {
   if (metadata instanceof Map) {
     const out: Record<string, string> = {};
     for (const [k, v] of metadata) {
@@ -90,19 +90,22 @@ export function encodeError(codec: Codec, code: RpcCode, message: string, detail
   return encodeErrorAs(codec, false, code, message, details);
 }
 
-/** `encodeError` as an ERROR frame whose header is still to be written (see encodeRequestFramed). */
-export function encodeErrorFramed(codec: Codec, code: RpcCode, message: string, details: unknown): Buffer {
-  return encodeErrorAs(codec, true, code, message, details);
+/**
+ * `encodeError` as an ERROR frame whose header is still to be written (see encodeRequestFramed),
+ * with `extraBytes` free between header and payload (Codec.encodeFramed).
+ */
+export function encodeErrorFramed(codec: Codec, code: RpcCode, message: string, details: unknown, extraBytes = 0): Buffer {
+  return encodeErrorAs(codec, true, code, message, details, extraBytes);
 }
 
-function encodeErrorAs(codec: Codec, framed: boolean, code: RpcCode, message: string, details: unknown): Buffer {
+function encodeErrorAs(codec: Codec, framed: boolean, code: RpcCode, message: string, details: unknown, extraBytes = 0): Buffer {
   const n = rpcCodeToNumber(code);
-  if (details === undefined) return framed ? codec.encodeFramed([n, message]) : codec.encode([n, message]);
+  if (details === undefined) return framed ? codec.encodeFramed([n, message], extraBytes) : codec.encode([n, message]);
   try {
-    return framed ? codec.encodeFramed([n, message, details]) : codec.encode([n, message, details]);
+    return framed ? codec.encodeFramed([n, message, details], extraBytes) : codec.encode([n, message, details]);
   } catch {
     const m = [n, `${message} (details could not be encoded)`];
-    return framed ? codec.encodeFramed(m) : codec.encode(m);
+    return framed ? codec.encodeFramed(m, extraBytes) : codec.encode(m);
   }
 }
 

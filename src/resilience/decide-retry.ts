@@ -16,7 +16,10 @@ const STOP: Readonly<Record<StoppedBy, RetryDecision>> = Object.freeze({
   notIdempotent: Object.freeze({ retry: false, stoppedBy: 'notIdempotent' }),
   breaker: Object.freeze({ retry: false, stoppedBy: 'breaker' }),
   bulkhead: Object.freeze({ retry: false, stoppedBy: 'bulkhead' }),
+  overloaded: Object.freeze({ retry: false, stoppedBy: 'overloaded' }),
 });
+
+const RETRY_NOW: RetryDecision = Object.freeze({ retry: true, delayMs: 0 });
 
 /**
  * The server's pushback on a failure: `details.retryAfterMs` of a `RESOURCE_EXHAUSTED` or
@@ -43,8 +46,10 @@ export function retryAfterMsOf(err: unknown): number | undefined {
  * 3. Server pushback `retryAfterMs < 0`: stop, `notRetryable`.
  * 4. `attempt >= maxAttempts`: stop, `breaker` or `bulkhead` when an open breaker or a full
  *    bulkhead refused the last attempt, else `maxAttempts`.
- * 5. The delay is full jitter over the backoff cap (none after a draining server's refusal, which
- *    asks to go elsewhere now), raised to the pushback `retryAfterMs` when there is one.
+ * 5. The delay is full jitter over the backoff cap, raised to the pushback `retryAfterMs` when
+ *    there is one; none after a draining server's refusal or an overloaded server's shed (both ask
+ *    to go elsewhere now: a shed's `retryAfterMs` is how long to stay away from *that* endpoint,
+ *    and the retry goes to another one).
  * 6. A retry that could not start before the deadline (`delayMs >= remainingMs`) does not start: `deadline`.
  *
  * @param remainingMs milliseconds left before the call's deadline; `undefined` for no deadline.
@@ -72,7 +77,10 @@ export function decideRetry(
     if (reason === ResilienceReason.BULKHEAD_FULL) return STOP.bulkhead;
     return STOP.maxAttempts;
   }
-  let delayMs = reason === ErrorReason.SERVER_DRAINING ? 0 : fullJitterBackoffMs(attempt - 1, policy, random);
+  if (reason === ErrorReason.SERVER_DRAINING || reason === ErrorReason.OVERLOADED || reason === ErrorReason.THROTTLED) {
+    return remainingMs !== undefined && remainingMs <= 0 ? STOP.deadline : RETRY_NOW;
+  }
+  let delayMs = fullJitterBackoffMs(attempt - 1, policy, random);
   if (pushbackMs !== undefined && pushbackMs > delayMs) delayMs = pushbackMs;
   if (remainingMs !== undefined && delayMs >= remainingMs) return STOP.deadline;
   return { retry: true, delayMs };

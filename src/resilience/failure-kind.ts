@@ -57,7 +57,10 @@ const HOPELESS_REASONS: ReadonlySet<string> = new Set([ErrorReason.NO_INSTANCES,
 
 // Failures with an endpoint-failure code that are not the endpoint's fault: a draining server is
 // leaving politely, a closed client is ours, an oversized request was never sent.
-const NOT_THE_ENDPOINTS_FAULT: ReadonlySet<string> = new Set([ErrorReason.SERVER_DRAINING, ErrorReason.CLIENT_CLOSED, ErrorReason.FRAME_TOO_LARGE]);
+// OVERLOADED: the server shed the call cheaply, on purpose, and said when to come back. Opening its
+// breaker (or ejecting it) would turn a partial refusal into a full one and cost goodput; the
+// client's adaptive throttle and the balancer's load reports are the tools for it.
+const NOT_THE_ENDPOINTS_FAULT: ReadonlySet<string> = new Set([ErrorReason.SERVER_DRAINING, ErrorReason.CLIENT_CLOSED, ErrorReason.FRAME_TOO_LARGE, ErrorReason.OVERLOADED, ErrorReason.THROTTLED]);
 
 /** True for the codes in {@link BUSINESS_CODES}. */
 export function isBusinessCode(code: RpcCode): boolean {
@@ -92,7 +95,7 @@ export function failureKind(err: unknown): FailureKind {
 /**
  * True when a failure says the endpoint is unhealthy, so it counts toward opening the endpoint's
  * breaker: a code in {@link ENDPOINT_FAILURE_CODES}, unless its reason shows it was not the
- * endpoint's fault (draining, client closed, request too large). Anything that is not an
+ * endpoint's fault (draining, client closed, request too large, shed as overloaded). Anything that is not an
  * RpcError counts (it reads as `UNKNOWN`). Never throws.
  */
 export function countsAgainstEndpoint(err: unknown): boolean {

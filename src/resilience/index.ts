@@ -71,3 +71,11 @@ export { TokenBucket } from './token-bucket';
 export { RateLimiter, rateLimitMiddleware, callerOf, CALLER_METADATA_KEY } from './rate-limiter';
 export { type Fallback, fallbackMiddleware } from './fallback';
 export { type PolicyLayer, mergePolicies } from './merge-policies';
+export {
+  type ThrottlePolicy,
+  type ResolvedThrottlePolicy,
+  AdaptiveThrottle,
+  resolveThrottlePolicy,
+  DEFAULT_THROTTLE_RATIO,
+  THROTTLE_WINDOW_MS,
+} from './adaptive-throttle';

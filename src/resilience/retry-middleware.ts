@@ -22,11 +22,17 @@ function stopWith(err: unknown, lastReached: RpcError | undefined, stoppedBy: St
   return err;
 }
 
+/** True for an attempt an overloaded server shed, or the client's throttle refused. */
+function isShed(err: unknown): boolean {
+  const reason = reasonOf(err);
+  return reason === ErrorReason.OVERLOADED || reason === ErrorReason.THROTTLED;
+}
+
 /** Metadata key carrying the attempt number (2, 3, ...) of a retried call. */
 export const RETRY_ATTEMPT_METADATA_KEY = 'rivet-attempt';
 
 /** What one method's retry stage needs; fixed when its chain is built. */
-export interface RetryMiddlewareOptions {
+export interface RetryMiddlewareOptions<C extends RetryableCall = RetryableCall> {
   /** From {@link resolveRetryPolicy}, after merging the layers with {@link mergePolicies}. */
   policy: ResolvedRetryPolicy;
   /**
@@ -40,6 +46,13 @@ export interface RetryMiddlewareOptions {
   now?: () => number;
   /** Uniform random in [0, 1) for jitter. Default `Math.random`. */
   random?: () => number;
+  /**
+   * Asked before retrying an attempt an overloaded server shed (or the client's own throttle
+   * refused): false when no other endpoint could take it, or most endpoints of the target are
+   * shedding. The call then stops with `stoppedBy: 'overloaded'`: retrying into a saturated
+   * fleet only adds to its load. Without it, such attempts are retried like any not-processed one.
+   */
+  elsewhere?: (ctx: C, err: unknown) => boolean;
 }
 
 /**
@@ -49,7 +62,7 @@ export interface RetryMiddlewareOptions {
  * When it stops it sets `err.stoppedBy` and rethrows the last attempt's error unchanged. A sleep
  * ends early when `ctx.signal` aborts, rejecting with the abort reason.
  */
-export function retryMiddleware<C extends RetryableCall = RetryableCall>(options: RetryMiddlewareOptions): Middleware<C> {
+export function retryMiddleware<C extends RetryableCall = RetryableCall>(options: RetryMiddlewareOptions<C>): Middleware<C> {
   const { budget } = options;
   const idempotent = options.idempotent ?? false;
   const now = options.now ?? Date.now;
@@ -78,6 +91,7 @@ export function retryMiddleware<C extends RetryableCall = RetryableCall>(options
       const safe = ctx.idempotent ?? idempotent;
       const decision = decideRetry(attempt, policy, err, safe, remainingMs, random);
       if (!decision.retry) throw stopWith(err, lastReached, decision.stoppedBy);
+      if (options.elsewhere !== undefined && isShed(err) && !options.elsewhere(ctx, err)) throw stopWith(err, lastReached, 'overloaded');
       if (budget !== undefined && !budget.tryAcquireRetry()) throw stopWith(err, lastReached, 'budget');
       if (isRpcError(err) && !err.notProcessed) lastReached = err;
       if (decision.delayMs > 0) await abortableSleep(decision.delayMs, ctx.signal);

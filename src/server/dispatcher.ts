@@ -1,3 +1,4 @@
+import { MethodStats } from '../admission';
 import { type CallContext, composeMiddleware, type Invoker, type Middleware, type Peer, runWithContext } from '../call';
 import { ErrorReason, isRpcError, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import type { MethodDescriptor, ServiceDescriptor, StreamKind } from '../protocol';
@@ -39,6 +40,8 @@ export interface MethodEntry {
   readonly idempotent: boolean;
   /** The stream kind of a streaming method; undefined for a unary one. */
   readonly stream: StreamKind | undefined;
+  /** What admission knows of the method (its recent service time); made once, here. */
+  readonly stats: MethodStats;
 }
 
 /** Where a server keeps the stop functions of its running in-process calls. */
@@ -72,7 +75,7 @@ export class Dispatcher {
         const stages = [...globalMiddlewares, ...(m.guards ?? []), ...service.middlewares, ...m.middlewares];
         // With no stages the handler is the whole chain: nothing to skip at call time.
         const run = stages.length === 0 ? direct : composeMiddleware(stages, toInvoker(direct));
-        methods.set(m.name, { service: service.name, method: m.name, run, timeoutMs: m.timeoutMs, idempotent: m.idempotent, stream: kind });
+        methods.set(m.name, { service: service.name, method: m.name, run, timeoutMs: m.timeoutMs, idempotent: m.idempotent, stream: kind, stats: new MethodStats(service.name, m.name) });
         const facts: MethodDescriptor = m.timeoutMs === undefined ? { idempotent: m.idempotent } : { idempotent: m.idempotent, timeoutMs: m.timeoutMs };
         if (kind !== undefined) facts.stream = kind;
         descriptor.methods[m.name] = facts;

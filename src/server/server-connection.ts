@@ -1,4 +1,7 @@
 import type { Logger } from 'pino';
+// Verdict and Sample are read on every call: straight from their file, like the names below.
+import type { Admission, MethodStats, QueuedCall, ShedReason } from '../admission';
+import { Sample, Verdict } from '../admission/admission';
 import type { DeadlineList, Peer, Timed } from '../call';
 // Names read on every call come straight from their files (the hot-path files of the import
 // rules): a folder's index.ts re-exports them as getters, which cost a lookup on each read.
@@ -9,7 +12,9 @@ import { isRpcError, RpcError } from '../errors/rpc-error';
 import { agreeFeatures, type Codec, type CodecName, createCodec, encodeHandshake, type Hello, type HelloAck, negotiate, parseHello, type RequestMessage, type ServiceDescriptor } from '../protocol';
 import { FRAME_HEADER_BYTES, FrameFlags, FrameType } from '../protocol/frame';
 import { encodeFrame, finishFrame } from '../protocol/frame-encoder';
+import { LOAD_REPORT_BYTES, writeLoadReport } from '../protocol/load-report';
 import { decodeRequest, encodeErrorFramed } from '../protocol/messages';
+import { decodeRequestBody, readRequestHead, RequestHead } from '../protocol/request-head';
 import type { Connection } from '../transport';
 import { IdTable } from '../util';
 import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
@@ -33,29 +38,63 @@ export interface ServerConnectionOptions {
   streams?: ServerStreamOptions;
   /** Keepalive and idle settings; `isBusy` is added per connection. */
   liveness: { keepaliveIntervalMs?: number; keepaliveTimeoutMs?: number; idleTimeoutMs?: number };
+  /** The server's overload protection, shared by its connections; null with `admission: false`. */
+  admission: Admission | null;
 }
 
 // The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days).
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** One call being handled. */
-class InFlight implements Timed {
+/**
+ * One call being handled: running (it has a ServerCall), or waiting in the admission queue with
+ * what it needs to start (the undecoded payload, or a v1 request's decoded parts).
+ */
+class InFlight implements Timed, QueuedCall {
   done = false;
   /** The deadline timer's links (see DeadlineTimers), armed only when the handler goes async. */
   expiresAt = 0;
   timerPrev: Timed | null = null;
   timerNext: Timed | null = null;
   timerList: DeadlineList | null = null;
+  controller: ServerCall | null = null;
+  /** performance.now() when admission started it; -1 while queued (or with admission off). */
+  startedAtMs = -1;
+  /** The handler returned a promise. */
+  async = false;
+  /** performance.now() when the handler returned: a synchronous call's finish, so settle reads no clock. */
+  ranAtMs = 0;
 
   constructor(
     readonly id: number,
-    readonly controller: ServerCall,
     readonly entry: MethodEntry,
     private readonly owner: ServerConnection,
+    readonly arrivedAtMs: number,
+    readonly deadlineAtMs: number,
+    /** A v2 request's payload (copied out of the socket chunk when queued); null for v1. */
+    public payload: Buffer | null,
+    readonly bodyOffset: number,
+    public args: unknown[] | null,
+    public metadata: Record<string, string> | null,
   ) {}
+
+  get stats(): MethodStats {
+    return this.entry.stats;
+  }
+
+  get peerAddress(): string {
+    return this.owner.conn.remoteAddress;
+  }
 
   expire(): void {
     this.owner.expire(this);
+  }
+
+  start(nowMs: number): void {
+    this.owner.startQueued(this, nowMs);
+  }
+
+  shed(reason: ShedReason, retryAfterMs: number): void {
+    this.owner.shedQueued(this, reason, retryAfterMs);
   }
 }
 
@@ -68,6 +107,12 @@ const timers = new DeadlineTimers();
  */
 export class ServerConnection implements StreamTableOwner {
   private codec: Codec | null = null;
+  /** The agreed protocol version: 2 sends requests with an admission head and replies with load reports. */
+  private version = 0;
+  private readonly head = new RequestHead();
+  private readonly admission: Admission | null;
+  /** Extra bytes in front of every reply payload: a load report on v2 with admission on. */
+  private replyPrefixBytes = 0;
   private peerMaxFrameBytes = 0;
   private readonly inFlight = new IdTable<InFlight>();
   /** Open streams; made on the first one, so a connection that never streams pays nothing. */
@@ -89,9 +134,10 @@ export class ServerConnection implements StreamTableOwner {
     private readonly onClosed: (sc: ServerConnection) => void,
   ) {
     this.log = opts.logger.child({ connId: conn.id, peer: conn.remoteAddress });
+    this.admission = opts.admission;
     this.peer = conn.peerIdentity === undefined ? { address: conn.remoteAddress } : { address: conn.remoteAddress, identity: conn.peerIdentity };
     conn.attach({
-      onFrame: (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
+      onFrame: (type, flags, id, payload, arrivedAtMs) => this.onFrame(type, flags, id, payload, arrivedAtMs),
       onClose: (reason) => this.onClose(reason),
     });
     conn.watchLiveness({ ...opts.liveness, isBusy: () => !this.isIdle() });
@@ -123,14 +169,15 @@ export class ServerConnection implements StreamTableOwner {
   /** Fails every call still running (the drain timed out): their handlers are aborted. */
   abortAll(): void {
     for (const call of this.inFlight.entries()) {
-      call.controller.abort(new RpcError('UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }));
-      this.sendError(call.id, 'UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }, 0);
-      this.settle(call);
+      const started = call.controller !== null;
+      call.controller?.abort(new RpcError('UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }));
+      this.sendError(call.id, 'UNAVAILABLE', 'server shut down before the call finished', { reason: ErrorReason.SERVER_SHUTDOWN }, started ? 0 : FrameFlags.NOT_PROCESSED);
+      this.settle(call, Sample.NONE);
     }
     this.streams?.abortAll();
   }
 
-  private onFrame(type: number, flags: number, id: number, payload: Buffer): void {
+  private onFrame(type: number, flags: number, id: number, payload: Buffer, arrivedAtMs: number): void {
     if (this.codec === null) {
       // Refused: whatever else the peer sends is ignored, not answered or logged again.
       if (this.refusedTimer !== undefined) return;
@@ -143,7 +190,7 @@ export class ServerConnection implements StreamTableOwner {
     }
     switch (type) {
       case FrameType.REQUEST:
-        this.onRequest(id, flags, payload);
+        this.onRequest(id, flags, payload, arrivedAtMs);
         return;
       case FrameType.CANCEL:
         this.onCancel(id);
@@ -172,6 +219,8 @@ export class ServerConnection implements StreamTableOwner {
       return;
     }
     this.codec = createCodec(agreed.codec);
+    this.version = agreed.version;
+    this.replyPrefixBytes = agreed.version >= 2 && this.admission !== null && this.admission.loadReports ? LOAD_REPORT_BYTES : 0;
     this.peerMaxFrameBytes = (hello as { maxFrameBytes: number }).maxFrameBytes;
     this.conn.setMaxIncomingFrameBytes(this.opts.maxFrameBytes);
     this.conn.send(
@@ -204,26 +253,66 @@ export class ServerConnection implements StreamTableOwner {
     this.refusedTimer.unref();
   }
 
-  private onRequest(id: number, flags: number, payload: Buffer): void {
+  private onRequest(id: number, flags: number, payload: Buffer, arrivedAtMs: number): void {
     const codec = this.codec as Codec;
     if (this.draining) {
       this.sendError(id, 'UNAVAILABLE', 'server is draining; send the call elsewhere', { reason: ErrorReason.SERVER_DRAINING }, FrameFlags.NOT_PROCESSED);
       return;
     }
-    let req;
-    try {
-      req = decodeRequest(codec, payload);
-    } catch (err) {
-      this.log.debug({ reqId: id, err: (err as Error).message }, 'undecodable request');
-      this.sendError(id, 'INVALID_ARGUMENT', `undecodable request: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }, 0);
-      return;
-    }
-    const entry = this.opts.dispatcher.lookup(req.service, req.method);
-    if (entry === undefined) {
-      this.sendError(id, 'UNIMPLEMENTED', `${req.service}.${req.method} is not a remotely callable method`, { reason: ErrorReason.UNKNOWN_METHOD }, 0);
-      return;
+    // v2: the head (deadline, service, method) is read without decoding the arguments, so a call
+    // refused below never pays for them. v1: everything is decoded first.
+    let entry: MethodEntry | undefined;
+    let timeoutMs: number;
+    let args: unknown[] | null = null;
+    let metadata: Record<string, string> | null = null;
+    let bodyOffset = 0;
+    if (this.version >= 2) {
+      const head = this.head;
+      const bad = readRequestHead(payload, head);
+      if (bad !== undefined) {
+        this.sendError(id, 'INVALID_ARGUMENT', `undecodable request: ${bad}`, { reason: ErrorReason.BAD_REQUEST }, 0);
+        return;
+      }
+      entry = this.opts.dispatcher.lookup(head.service, head.method);
+      if (entry === undefined) {
+        this.sendError(id, 'UNIMPLEMENTED', `${head.service}.${head.method} is not a remotely callable method`, { reason: ErrorReason.UNKNOWN_METHOD }, 0);
+        return;
+      }
+      timeoutMs = head.timeoutMs;
+      bodyOffset = head.bodyOffset;
+    } else {
+      let req;
+      try {
+        req = decodeRequest(codec, payload);
+      } catch (err) {
+        this.log.debug({ reqId: id, err: (err as Error).message }, 'undecodable request');
+        this.sendError(id, 'INVALID_ARGUMENT', `undecodable request: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }, 0);
+        return;
+      }
+      entry = this.opts.dispatcher.lookup(req.service, req.method);
+      if (entry === undefined) {
+        this.sendError(id, 'UNIMPLEMENTED', `${req.service}.${req.method} is not a remotely callable method`, { reason: ErrorReason.UNKNOWN_METHOD }, 0);
+        return;
+      }
+      timeoutMs = req.timeoutMs;
+      args = req.args;
+      metadata = req.metadata;
     }
     if (entry.stream !== undefined || (flags & FrameFlags.STREAM) !== 0) {
+      // Streams are held by maxStreamsPerConnection and their credit windows, not by admission:
+      // their arguments are decoded at once.
+      let req: RequestMessage;
+      if (args !== null) {
+        req = { service: entry.service, method: entry.method, args, metadata: metadata ?? {}, timeoutMs };
+      } else {
+        try {
+          const body = decodeRequestBody(codec, payload, bodyOffset);
+          req = { service: entry.service, method: entry.method, args: body.args, metadata: body.metadata, timeoutMs };
+        } catch (err) {
+          this.sendError(id, 'INVALID_ARGUMENT', `undecodable request: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }, 0);
+          return;
+        }
+      }
       this.openStream(id, flags, req, entry);
       return;
     }
@@ -247,25 +336,101 @@ export class ServerConnection implements StreamTableOwner {
       return;
     }
     // Node clamps longer timers to 1 ms, so a huge remaining time must be capped, not passed on.
-    let timeoutMs = req.timeoutMs < MAX_TIMER_MS ? req.timeoutMs : MAX_TIMER_MS;
+    if (timeoutMs > MAX_TIMER_MS) timeoutMs = MAX_TIMER_MS;
     if (entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs) timeoutMs = entry.timeoutMs;
-    const deadline = Date.now() + timeoutMs;
-    const ctx = new ServerCall(entry.service, entry.method, req.args, req.metadata, deadline, this.peer);
-    const call = new InFlight(id, ctx, entry, this);
-    this.inFlight.set(id, call);
+    // The budget counts from when the bytes arrived, not from now.
+    const deadlineAtMs = arrivedAtMs + timeoutMs;
+    const adm = this.admission;
+    const now = performance.now();
+    if (adm === null) {
+      this.begin(new InFlight(id, entry, this, arrivedAtMs, deadlineAtMs, payload, bodyOffset, args, metadata), now);
+      return;
+    }
+    const verdict = adm.admit(entry.stats, deadlineAtMs, timeoutMs, now);
+    if (verdict === Verdict.RUN) {
+      const call = new InFlight(id, entry, this, arrivedAtMs, deadlineAtMs, payload, bodyOffset, args, metadata);
+      call.startedAtMs = now;
+      this.begin(call, now);
+    } else if (verdict === Verdict.QUEUE) {
+      // The payload may be a view of a socket chunk, which is only ours during this callback.
+      const kept = args === null ? Buffer.from(payload) : null;
+      const call = new InFlight(id, entry, this, arrivedAtMs, deadlineAtMs, kept, bodyOffset, args, metadata);
+      this.inFlight.set(id, call);
+      adm.enqueue(call, now);
+    } else {
+      const reason: ShedReason = verdict === Verdict.SHED_DEADLINE ? 'DEADLINE' : 'QUEUE_FULL';
+      this.sendShed(id, reason, adm.retryAfterMs());
+      adm.recordShed(entry.stats, reason, now - arrivedAtMs, this.conn.remoteAddress, now);
+    }
+  }
+
+  /** @internal admission starts a queued call. */
+  startQueued(call: InFlight, nowMs: number): void {
+    call.startedAtMs = nowMs;
+    this.begin(call, nowMs);
+  }
+
+  /** @internal admission refuses a queued call. */
+  shedQueued(call: InFlight, reason: ShedReason, retryAfterMs: number): void {
+    if (call.done) return;
+    this.sendShed(call.id, reason, retryAfterMs);
+    this.settle(call);
+  }
+
+  private sendShed(id: number, reason: ShedReason, retryAfterMs: number): void {
+    if (reason === 'DEADLINE') {
+      this.sendError(id, 'DEADLINE_EXCEEDED', 'deadline exceeded before the call started', { reason: ErrorReason.DEADLINE }, FrameFlags.NOT_PROCESSED);
+    } else {
+      this.sendError(
+        id,
+        'RESOURCE_EXHAUSTED',
+        'server overloaded; the call was not started, send it elsewhere',
+        { reason: ErrorReason.OVERLOADED, retryAfterMs },
+        FrameFlags.NOT_PROCESSED,
+      );
+    }
+  }
+
+  /** Decodes what is left of the request and runs the handler (admission, if on, has counted it). */
+  private begin(call: InFlight, nowMs: number): void {
+    const entry = call.entry;
+    if (call.args === null) {
+      let body;
+      try {
+        body = decodeRequestBody(this.codec as Codec, call.payload as Buffer, call.bodyOffset);
+      } catch (err) {
+        if (call.startedAtMs >= 0) this.admission?.abandon();
+        call.startedAtMs = -1;
+        this.log.debug({ reqId: call.id, err: (err as Error).message }, 'undecodable request');
+        this.sendError(call.id, 'INVALID_ARGUMENT', `undecodable request: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }, 0);
+        if (this.inFlight.get(call.id) === call) this.settle(call);
+        return;
+      }
+      call.args = body.args;
+      call.metadata = body.metadata;
+      call.payload = null;
+    }
+    const deadline = Date.now() + (call.deadlineAtMs - nowMs);
+    const ctx = new ServerCall(entry.service, entry.method, call.args, call.metadata as Record<string, string>, deadline, this.peer);
+    call.controller = ctx;
+    if (this.inFlight.get(call.id) !== call) this.inFlight.set(call.id, call);
     let result: unknown;
     try {
       result = runWithContext(ctx, entry.run);
     } catch (err) {
+      this.ran(call);
       this.onFailure(call, err);
       return;
     }
     if (!isThenable(result)) {
       // A synchronous handler with no stages: it has answered already, so no promise and no
       // deadline timer are made for it (no timer could have fired while it ran anyway).
+      this.ran(call);
       this.onResult(call, result);
       return;
     }
+    call.async = true;
+    this.ran(call);
     // Armed after the handler's synchronous part, for what is left of the deadline.
     timers.arm(call, Math.max(1, deadline - Date.now()));
     result.then(
@@ -274,26 +439,37 @@ export class ServerConnection implements StreamTableOwner {
     );
   }
 
+  /** Tells admission how long the handler held the event loop (its slice accounting). */
+  private ran(call: InFlight): void {
+    const adm = this.admission;
+    if (adm === null || call.startedAtMs < 0) return;
+    const now = performance.now();
+    call.ranAtMs = now;
+    adm.ran(now - call.startedAtMs, now);
+  }
+
   /** @internal the call's deadline passed. */
   expire(call: InFlight): void {
     if (call.done) return;
-    call.controller.abort(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE }));
+    call.controller?.abort(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE }));
     this.sendError(call.id, 'DEADLINE_EXCEEDED', 'deadline exceeded', { reason: ErrorReason.DEADLINE }, 0);
-    this.settle(call);
+    this.settle(call, Sample.LIMIT_ONLY);
   }
 
   private onResult(call: InFlight, value: unknown): void {
     if (call.done) return;
-    this.sendResult(call.id, call.entry.service, call.entry.method, value);
+    // Settled first, so the load report in front of the reply counts this call as finished.
     this.settle(call);
+    this.sendResult(call.id, call.entry.service, call.entry.method, value);
   }
 
   /** @internal Sends a handler's value as a RESPONSE, or the ERROR that replaces it. */
   sendResult(id: number, service: string, method: string, value: unknown): void {
     const codec = this.codec as Codec;
-    let frame: Buffer; // the payload behind room for the header
+    let frame: Buffer; // the payload behind room for the header (and the load report)
+    const prefix = this.replyPrefixBytes;
     try {
-      frame = codec.encodeFramed(value);
+      frame = codec.encodeFramed(value, prefix);
     } catch (err) {
       this.log.warn({ method: `${service}.${method}`, err: (err as Error).message }, 'reply could not be encoded');
       this.sendError(id, 'INTERNAL', `reply could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, 0);
@@ -309,7 +485,8 @@ export class ServerConnection implements StreamTableOwner {
         0,
       );
     } else {
-      this.conn.send(finishFrame(frame, FrameType.RESPONSE, 0, id));
+      if (prefix !== 0) this.writeLoadReport(frame);
+      this.conn.send(finishFrame(frame, FrameType.RESPONSE, prefix === 0 ? 0 : FrameFlags.LOAD_REPORT, id));
     }
   }
 
@@ -345,29 +522,48 @@ export class ServerConnection implements StreamTableOwner {
       return;
     }
     if (call.done) return;
-    call.controller.abort(new RpcError('CANCELLED', 'cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }));
+    call.controller?.abort(new RpcError('CANCELLED', 'cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }));
     this.settle(call);
   }
 
   /** @internal Sends an ERROR frame, trimmed to the client's frame limit. */
   sendError(id: number, code: RpcCode, message: string, details: unknown, flags: number): void {
     const codec = this.codec as Codec;
-    let frame = encodeErrorFramed(codec, code, message, details); // the payload behind room for the header
+    const prefix = this.replyPrefixBytes;
+    let frame = encodeErrorFramed(codec, code, message, details, prefix); // the payload behind room for the header
     const payloadBytes = frame.length - FRAME_HEADER_BYTES;
     if (payloadBytes > this.peerMaxFrameBytes) {
       // The client would close the whole connection over one oversize frame; keep the code and
       // the start of the message, and say what was dropped.
-      frame = encodeErrorFramed(codec, code, `${message.slice(0, 256)} (error details dropped: ${payloadBytes} bytes exceed the client's limit)`, {
-        reason: ErrorReason.FRAME_TOO_LARGE,
-      });
+      frame = encodeErrorFramed(
+        codec,
+        code,
+        `${message.slice(0, 256)} (error details dropped: ${payloadBytes} bytes exceed the client's limit)`,
+        { reason: ErrorReason.FRAME_TOO_LARGE },
+        prefix,
+      );
+    }
+    if (prefix !== 0) {
+      this.writeLoadReport(frame);
+      flags |= FrameFlags.LOAD_REPORT;
     }
     this.conn.send(finishFrame(frame, FrameType.ERROR, flags, id));
   }
 
-  private settle(call: InFlight): void {
+  /** The server's load, in front of a v2 reply's payload (protocol/load-report.ts). */
+  private writeLoadReport(frame: Buffer): void {
+    const adm = this.admission as Admission;
+    writeLoadReport(frame, FRAME_HEADER_BYTES, adm.inFlight, adm.limit, adm.queueDelayMs);
+  }
+
+  private settle(call: InFlight, sample: number = Sample.FULL): void {
     call.done = true;
     timers.disarm(call);
     this.inFlight.delete(call.id);
+    if (call.startedAtMs >= 0) {
+      (this.admission as Admission).finish(call.entry.stats, call.startedAtMs, call.async ? performance.now() : call.ranAtMs, call.async, sample);
+      call.startedAtMs = -1;
+    }
     if (this.idleWaiters.length > 0) this.streamClosed();
   }
 
@@ -404,8 +600,8 @@ export class ServerConnection implements StreamTableOwner {
     else this.log.debug('connection closed');
     // Nobody is left to reply to: stop the handlers' work.
     for (const call of this.inFlight.entries()) {
-      call.controller.abort(new RpcError('CANCELLED', 'the client connection closed', { reason: ErrorReason.CONNECTION_LOST }));
-      this.settle(call);
+      call.controller?.abort(new RpcError('CANCELLED', 'the client connection closed', { reason: ErrorReason.CONNECTION_LOST }));
+      this.settle(call, Sample.NONE);
     }
     this.streams?.closeAll();
     this.onClosed(this);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Admission, type ResolvedAdmission, type ServerLoad } from '../admission';
 import type { Middleware } from '../call';
 import { ErrorReason, RivetConfigError, RivetErrorCode, RpcError } from '../errors';
 import type { CodecName } from '../protocol';
@@ -34,6 +35,8 @@ export interface ServerOptions {
   advertiseMethods?: boolean;
   /** The flow-control window granted to each stream's input. Default 32 messages / 1 MiB. */
   streamWindow?: ResolvedStreamWindow;
+  /** Overload protection (docs/overload.md); false runs every request as it arrives. Default on. */
+  admission?: ResolvedAdmission | false;
 }
 
 /** Limits a server enforces per process and per connection. */
@@ -58,6 +61,8 @@ export class Server {
   private listener: Listener | null = null;
   private closing: Promise<void> | null = null;
   private readonly connectionOptions;
+  /** The server's overload protection; null with `admission: false`. */
+  readonly admission: Admission | null;
   /** In-process calls running now (the HTTP gateway's), so a drain waits for them and can abort them. */
   private readonly inProcess = new Set<(err: RpcError) => void>();
   private inProcessIdle: Array<() => void> = [];
@@ -78,7 +83,9 @@ export class Server {
   /** Throws RivetConfigError when two services share a name. */
   constructor(private readonly opts: ServerOptions) {
     this.dispatcher = new Dispatcher(opts.services, opts.middlewares);
+    this.admission = opts.admission === undefined || opts.admission === false ? null : new Admission(opts.admission);
     this.connectionOptions = {
+      admission: this.admission,
       dispatcher: this.dispatcher,
       allowedCodecs: opts.allowedCodecs,
       maxFrameBytes: opts.maxFrameBytes,
@@ -112,6 +119,17 @@ export class Server {
   get connectionCount(): number {
     return this.connections.size;
   }
+
+  /** The server's load now (app.load()). With admission off: calls in flight and event-loop utilization only. */
+  load(): ServerLoad {
+    if (this.admission !== null) return this.admission.load();
+    let concurrency = 0;
+    for (const sc of this.connections) concurrency += sc.inFlightCount;
+    const elu = performance.eventLoopUtilization(performance.eventLoopUtilization(), this.eluBase).utilization;
+    return { concurrency, limit: Infinity, queued: 0, shedPerSecond: 0, eventLoopUtilization: elu };
+  }
+
+  private readonly eluBase = performance.eventLoopUtilization();
 
   /**
    * Runs a call in this process through the same composed chain as a call from the wire (see
@@ -200,6 +218,7 @@ export class Server {
       for (const sc of this.connections) sc.conn.destroy('close grace period over');
       await closed;
     }
+    this.admission?.close();
   }
 }
 

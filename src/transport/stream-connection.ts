@@ -28,7 +28,7 @@ export class StreamConnection implements Connection {
   ) {
     // Until the handshake agrees a limit, accept only what a handshake can need.
     this.decoder = new FrameDecoder(
-      (type, flags, id, payload) => this.events?.onFrame(type, flags, id, payload),
+      (type, flags, id, payload, arrivedAtMs) => this.events?.onFrame(type, flags, id, payload, arrivedAtMs),
       (err) => this.onDecodeError(err),
       MAX_HANDSHAKE_FRAME_BYTES,
     );
@@ -58,7 +58,8 @@ export class StreamConnection implements Connection {
       this.reading = true;
       this.stream.on('data', (chunk: Buffer) => {
         this.liveness?.onRead();
-        this.decoder.push(chunk);
+        // One clock read per chunk: every frame in it arrived at once (a server's admission counts waits from here).
+        this.decoder.push(chunk, performance.now());
       });
       this.stream.resume();
     }

@@ -13,9 +13,12 @@ export interface ChildServer {
   closed: Promise<void>;
 }
 
-/** Starts child-server.js on 127.0.0.1 (`port`, 0 for any) and resolves once it prints the port it listens on. */
-export async function startChildServer(port = 0): Promise<ChildServer> {
-  const child = spawn(process.execPath, [CHILD_SERVER, String(port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * Starts child-server.js on 127.0.0.1 (`port`, 0 for any) and resolves once it prints the port it
+ * listens on. `script` runs another fixture with the same contract (and `args` after it).
+ */
+export async function startChildServer(port = 0, script = CHILD_SERVER, args: string[] = [String(port)]): Promise<ChildServer> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const bound = await new Promise<number>((resolve, reject) => {
     let out = '';

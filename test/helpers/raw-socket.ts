@@ -6,7 +6,6 @@ import {
   FrameDecoder,
   FrameType,
   parseHelloAck,
-  PROTOCOL_VERSION,
   type CodecName,
   type Hello,
   type HelloAck,
@@ -87,15 +86,18 @@ export class RawSocket {
     else for (const part of frame) this.socket.write(part);
   }
 
-  /** Sends a HELLO; `overrides` replace fields of a valid one. */
+  /**
+   * Sends a HELLO; `overrides` replace fields of a valid one. It offers protocol version 1 unless
+   * told otherwise: the hand-made requests of these tests are v1 arrays (encodeRequest).
+   */
   sendHello(overrides: Partial<Hello> = {}): void {
-    const hello: Hello = { rivet: true, versions: [PROTOCOL_VERSION], codecs: ['msgpack'], maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, ...overrides };
+    const hello: Hello = { rivet: true, versions: [1], codecs: ['msgpack'], maxFrameBytes: DEFAULT_MAX_FRAME_BYTES, ...overrides };
     this.sendFrame(FrameType.HELLO, 0, encodeHandshake(hello));
   }
 
   /** Sends a valid HELLO offering `codec` and waits for the server's agreement; rejects on a refusal. */
-  async handshake(codec: CodecName = 'msgpack'): Promise<Exclude<HelloAck, { error: string }>> {
-    this.sendHello({ codecs: [codec] });
+  async handshake(codec: CodecName = 'msgpack', versions: number[] = [1]): Promise<Exclude<HelloAck, { error: string }>> {
+    this.sendHello({ codecs: [codec], versions });
     const frame = await this.nextFrame();
     if (frame.type !== FrameType.HELLO_ACK) throw new Error(`expected HELLO_ACK, got frame type ${frame.type}`);
     const ack = parseHelloAck(frame.payload);

@@ -171,7 +171,7 @@ describe('bad input', () => {
     });
 
     it.each<[string, (r: RawSocket) => void, RegExp]>([
-      ['an unknown protocol version', (r) => r.sendHello({ versions: [99] }), /unsupported protocol version 99; this server speaks 1/],
+      ['an unknown protocol version', (r) => r.sendHello({ versions: [99] }), /unsupported protocol version 99; this server speaks 2,1/],
       ['a REQUEST before any HELLO', (r) => r.sendFrame(FrameType.REQUEST, 1, Buffer.from([0x90])), /expected HELLO, got frame type 3/],
       ['a HELLO that is not JSON', (r) => r.sendFrame(FrameType.HELLO, 0, Buffer.from('hello?')), /handshake is not JSON/],
       ['a JSON HELLO that is not Rivet\'s', (r) => r.sendFrame(FrameType.HELLO, 0, Buffer.from('{"versions":[1]}')), /not a Rivet HELLO/],

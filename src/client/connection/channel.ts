@@ -9,7 +9,9 @@ import { type ClientStreamAttempt, TurnBudget } from '../../stream';
 import { ChannelStreamWire } from './stream-wire';
 import { FRAME_HEADER_BYTES, FrameFlags, FrameType } from '../../protocol/frame';
 import { encodeFrame, finishFrame } from '../../protocol/frame-encoder';
+import { LOAD_REPORT_BYTES, type LoadReport, readLoadReport } from '../../protocol/load-report';
 import { decodeError, encodeRequestFramed } from '../../protocol/messages';
+import { encodeRequestV2Framed } from '../../protocol/request-head';
 import { type Connection, KEEPALIVE_TIMEOUT_REASON } from '../../transport';
 import { IdTable } from '../../util';
 import { turnNowMs } from '../../util/turn-clock';
@@ -62,6 +64,10 @@ export class Channel implements PendingOwner {
   /** Open stream attempts by id (also in `pending`, which settles them); made on the first stream. */
   private streams: Map<number, ClientStreamAttempt> | null = null;
   private budget: TurnBudget | null = null;
+  /** The server's load as its last reply reported it (protocol v2; docs/overload.md), or null. */
+  serverLoad: LoadReport | null = null;
+  /** turnNowMs() when `serverLoad` arrived. */
+  serverLoadAtMs = 0;
 
   constructor(
     readonly host: string,
@@ -178,7 +184,10 @@ export class Channel implements PendingOwner {
     const session = this.session as Session;
     let frame: Buffer; // the payload behind room for the header, which is written once the id is known
     try {
-      frame = encodeRequestFramed(session.codec, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
+      frame =
+        session.version >= 2
+          ? encodeRequestV2Framed(session.codec, ctx.service, ctx.method, ctx.args, hasKeys(ctx.metadata) ? ctx.metadata : null, timeoutMs)
+          : encodeRequestFramed(session.codec, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
     } catch (err) {
       return Promise.reject(
         new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
@@ -367,9 +376,15 @@ export class Channel implements PendingOwner {
         if (p === undefined) return; // cancelled or timed out: the reply has no one to go to
         this.pending.delete(id);
         if (p.call.watcher === p) p.call.watcher = null;
+        const now = turnNowMs();
         // A stream's reply ends it; how long it lasted says nothing about the endpoint's latency.
-        if (this.streams === null || !this.endStream(id)) this.latency.record(p.sentAt, turnNowMs());
+        if (this.streams === null || !this.endStream(id)) this.latency.record(p.sentAt, now);
         const codec = this.session.codec;
+        if ((flags & FrameFlags.LOAD_REPORT) !== 0 && payload.length >= LOAD_REPORT_BYTES) {
+          this.serverLoad = readLoadReport(payload);
+          this.serverLoadAtMs = now;
+          payload = payload.subarray(LOAD_REPORT_BYTES);
+        }
         if (type === FrameType.RESPONSE) {
           let value: unknown;
           try {
@@ -449,4 +464,9 @@ export class Channel implements PendingOwner {
       p.reject(new RpcError(err.code, err.message, err.details));
     }
   }
+}
+
+function hasKeys(metadata: Record<string, string>): boolean {
+  for (const _ in metadata) return true;
+  return false;
 }

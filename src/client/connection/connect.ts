@@ -9,7 +9,7 @@ import {
   FrameType,
   hasFeature,
   parseHelloAck,
-  PROTOCOL_VERSION,
+  SUPPORTED_VERSIONS,
   type ServiceDescriptor,
   STREAMS_FEATURE,
   SUPPORTED_FEATURES,
@@ -33,6 +33,8 @@ export interface SessionOptions {
 export interface Session {
   readonly conn: Connection;
   readonly codec: Codec;
+  /** The agreed protocol version: 2 sends the admission head ahead of the arguments (docs/PROTOCOL.md). */
+  readonly version: number;
   /** The largest request payload the server accepts. */
   readonly peerMaxFrameBytes: number;
   /** What the server advertised, per service (empty when it advertises no methods). */
@@ -75,7 +77,7 @@ export async function openSession(host: string, port: number, address: string, o
   // allows for a HELLO; the client chose this server, so it takes its own full limit at once.
   conn.setMaxIncomingFrameBytes(opts.maxFrameBytes);
   conn.send(
-    encodeFrame(FrameType.HELLO, 0, 0, encodeHandshake({ rivet: true, versions: [PROTOCOL_VERSION], codecs: [...opts.codecs], maxFrameBytes: opts.maxFrameBytes, features: [...SUPPORTED_FEATURES] })),
+    encodeFrame(FrameType.HELLO, 0, 0, encodeHandshake({ rivet: true, versions: [...SUPPORTED_VERSIONS], codecs: [...opts.codecs], maxFrameBytes: opts.maxFrameBytes, features: [...SUPPORTED_FEATURES] })),
   );
   try {
     return await abortable(handshake.agreed, signal, () =>
@@ -138,6 +140,7 @@ class Handshake {
     this.session = {
       conn: this.conn,
       codec: createCodec(ack.codec),
+      version: ack.version,
       peerMaxFrameBytes: ack.maxFrameBytes,
       services: ack.services,
       streams: hasFeature(ack, STREAMS_FEATURE),

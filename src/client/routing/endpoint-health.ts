@@ -1,5 +1,5 @@
 import { type InstanceCache, instanceAddress } from '../../discovery';
-import { type BreakerStateChange, Breakers, breakerKey, type EndpointBreaker, type ResolvedBreakerPolicy } from '../../resilience';
+import { AdaptiveThrottle, type BreakerStateChange, Breakers, breakerKey, type EndpointBreaker, type ResolvedBreakerPolicy } from '../../resilience';
 import type { ChannelPool } from '../connection/channel-pool';
 
 /**
@@ -20,6 +20,10 @@ export class EndpointHealth {
   ejections = 0;
   /** Ejected until this time (performance.now() clock); 0 when never ejected. */
   ejectedUntil = 0;
+  /** performance.now() until which the server asked to be left alone: it shed a call with `retryAfterMs`. */
+  shedUntil = 0;
+  /** Adaptive throttles of this endpoint, one per throttle ratio in use (docs/overload.md). */
+  readonly throttles = new Map<number, AdaptiveThrottle>();
   /** When an attempt last failed against it (performance.now() clock); 0 when none has. */
   lastFailureAt = 0;
   /** Its breakers, by the client's Breakers of each breaker policy. */
@@ -29,6 +33,16 @@ export class EndpointHealth {
     readonly service: string,
     readonly address: string,
   ) {}
+
+  /** The adaptive throttle of this endpoint for `ratio`, made on first use. */
+  throttle(ratio: number): AdaptiveThrottle {
+    let t = this.throttles.get(ratio);
+    if (t === undefined) {
+      t = new AdaptiveThrottle(ratio);
+      this.throttles.set(ratio, t);
+    }
+    return t;
+  }
 }
 
 /**

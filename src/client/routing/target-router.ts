@@ -3,7 +3,7 @@ import type { Balancer } from '../../balancer';
 import { type Instance, type InstanceCache, instanceAddress } from '../../discovery';
 import { ErrorReason, reasonOf } from '../../errors';
 import { isRpcError, RpcError } from '../../errors/rpc-error';
-import { type Breakers, countsAgainstEndpoint } from '../../resilience';
+import { type Breakers, countsAgainstEndpoint, type ResolvedThrottlePolicy, retryAfterMsOf } from '../../resilience';
 import { turnNowMs } from '../../util/turn-clock';
 import type { ChannelPool, ChannelTransport } from '../connection/channel-pool';
 import type { ClientCall } from '../client-call';
@@ -35,6 +35,8 @@ export interface RouterOptions {
   versionRange: string | null;
   /** Wait (within the deadline) for an endpoint instead of failing fast. */
   waitForReady: boolean;
+  /** Client-side adaptive throttling per endpoint; false when off. */
+  throttle?: ResolvedThrottlePolicy | false;
 }
 
 // With waitForReady, how long to wait at most before looking again when nothing signals a change
@@ -109,7 +111,8 @@ export class TargetRouter {
         return kept.withInstance(instance);
       }
       const circuit = breakers === null ? null : table.circuit(health, breakers);
-      return new Endpoint(instance, address, channel, circuit, health);
+      const throttle = this.opts.throttle ? health.throttle(this.opts.throttle.ratio) : null;
+      return new Endpoint(instance, address, channel, circuit, health, throttle);
     });
     this.builtFrom = instances;
   }
@@ -183,6 +186,10 @@ export class TargetRouter {
     // Only a failed attempt reports how long it took; a time early by what this turn has run so far
     // does for that, and spares every call an exact clock read.
     const started = turnNowMs();
+    // The client throttles itself toward an endpoint that keeps shedding (SRE adaptive throttling):
+    // the attempt fails here, not processed, and the retry stage sends it elsewhere.
+    const throttle = picked.throttle;
+    if (throttle !== null && throttle.shouldReject(started)) return this.failed(ctx, picked, throttled(picked.address), started);
     const circuit = picked.circuit;
     if (circuit === null) return this.sendOn(ctx, picked).then((value) => this.succeeded(ctx, picked, value), (err: unknown) => this.failed(ctx, picked, err, started));
     const admission = circuit.admit();
@@ -206,6 +213,7 @@ export class TargetRouter {
   }
 
   private succeeded(ctx: ClientCall, picked: Endpoint, value: unknown): unknown {
+    picked.throttle?.record(turnNowMs(), true);
     this.opts.outliers?.onSuccess(picked);
     ctx.learnFacts(picked.channel);
     return value;
@@ -226,6 +234,15 @@ export class TargetRouter {
   /** Books a failed attempt and returns the error it fails with. */
   private onFailure(ctx: ClientCall, picked: Endpoint, err: unknown, started: number): unknown {
     const code = isRpcError(err) ? err.code : 'UNKNOWN';
+    if (reasonOf(err) === ErrorReason.OVERLOADED) {
+      // The server shed it: stay away for retryAfterMs (the retry goes elsewhere at once).
+      const now = turnNowMs();
+      picked.health.shedUntil = now + Math.max(0, retryAfterMsOf(err) ?? 0);
+      picked.throttle?.record(now, false);
+    } else if (isRpcError(err) && !err.notProcessed) {
+      // The server took it (whatever the handler said): an accept, for the throttle.
+      picked.throttle?.record(turnNowMs(), true);
+    }
     if (countsAgainstEndpoint(err)) {
       picked.health.failures++;
       this.opts.outliers?.onFailure(picked, this.endpoints);
@@ -236,6 +253,24 @@ export class TargetRouter {
     (ctx.failedEndpoints ??= []).push(picked.address);
     ctx.learnFacts(picked.channel);
     return err;
+  }
+
+  /**
+   * Whether a call whose attempt was shed (or throttled) may be retried: some endpoint it has not
+   * failed on can take it, and no more than half of the target's endpoints are shedding. Past
+   * that, a retry only adds load to a saturated fleet (docs/overload.md).
+   */
+  canRetryShed(ctx: ClientCall): boolean {
+    const now = turnNowMs();
+    const failed = ctx.failedEndpoints;
+    const endpoints = this.endpoints;
+    let shedding = 0;
+    let other = 0;
+    for (const e of endpoints) {
+      if (e.health.shedUntil > now) shedding++;
+      else if (e.usable && !e.ejected && e.breaker !== 'open' && (failed === null || !failed.includes(e.address))) other++;
+    }
+    return other > 0 && shedding * 2 <= endpoints.length;
   }
 
   private pick(ctx: ClientCall): Endpoint | undefined {
@@ -304,21 +339,39 @@ export class TargetRouter {
     let all = true;
     let ready = false;
     let connecting = false;
+    let shedding = false;
+    const now = turnNowMs();
     for (let i = 0; i < endpoints.length; i++) {
       const e = endpoints[i];
       const state = e.state;
       const open = e.ejected || (e.circuit !== null && e.breaker === 'open');
       if (state === 'ready' && !open) ready = true;
       else if (state === 'connecting') connecting = true;
+      if (e.health.shedUntil > now) shedding = true;
       if (!e.usable || open || (failed !== null && failed.includes(e.address))) all = false;
     }
     const skipConnecting = ready && connecting;
-    if (all && !skipConnecting) return endpoints;
+    if (all && !skipConnecting && !shedding) return endpoints;
     const healthy = endpoints.filter((e) => e.usable && !e.ejected && e.breaker !== 'open' && !(skipConnecting && e.state === 'connecting'));
-    if (failed === null) return healthy;
-    const fresh = healthy.filter((e) => !failed.includes(e.address));
-    return fresh.length > 0 ? fresh : healthy;
+    // An endpoint that shed a call is left alone for its retryAfterMs while others can take calls.
+    const calm = shedding ? healthy.filter((e) => !(e.health.shedUntil > now)) : healthy;
+    const pool = calm.length > 0 ? calm : healthy;
+    if (failed === null) return pool;
+    const fresh = pool.filter((e) => !failed.includes(e.address));
+    if (fresh.length > 0) return fresh;
+    const freshAny = healthy.filter((e) => !failed.includes(e.address));
+    return freshAny.length > 0 ? freshAny : healthy;
   }
+}
+
+/** The local refusal of the adaptive throttle: not processed, so the retry stage sends it elsewhere. */
+function throttled(address: string): RpcError {
+  return new RpcError(
+    'RESOURCE_EXHAUSTED',
+    `throttled: ${address} has been shedding most calls, so this client sends it fewer`,
+    { reason: ErrorReason.THROTTLED },
+    { notProcessed: true },
+  );
 }
 
 // Reasons of an attempt refused before it reached a handler because the endpoint could not take

@@ -23,10 +23,11 @@ export class JsonCodec implements Codec {
     return Buffer.from(JSON.stringify(value === undefined ? null : value));
   }
 
-  encodeFramed(value: unknown): Buffer {
+  encodeFramed(value: unknown, extraBytes = 0): Buffer {
     const text = JSON.stringify(value === undefined ? null : value);
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + Buffer.byteLength(text));
-    frame.write(text, FRAME_HEADER_BYTES);
+    const start = FRAME_HEADER_BYTES + extraBytes;
+    const frame = Buffer.allocUnsafe(start + Buffer.byteLength(text));
+    frame.write(text, start);
     return frame;
   }
 

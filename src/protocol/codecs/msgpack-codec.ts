@@ -46,8 +46,8 @@ export class MsgpackCodec implements Codec {
     return this.packr.pack(value);
   }
 
-  encodeFramed(value: unknown): Buffer {
-    return this.packr.pack(value, FRAMED);
+  encodeFramed(value: unknown, extraBytes = 0): Buffer {
+    return this.packr.pack(value, extraBytes === 0 ? FRAMED : FRAMED + extraBytes);
   }
 
   decode(bytes: Buffer): unknown {

@@ -84,6 +84,8 @@ describe('the dashboard page and its event stream', () => {
     expect(at[2] - at[0]).toBeLessThan(6_000);
     const last = events[2];
     expect(last.app).toMatchObject({ health: 'SERVING', ready: true, services: [{ name: 'Clock', status: 'SERVING' }] });
+    // The server's load, as app.load() reports it (docs/overload.md).
+    expect(last.app.load).toEqual({ concurrency: 0, limit: expect.any(Number), queued: 0, shedPerSecond: 0, eventLoopUtilization: expect.any(Number) });
     expect(last.methods).toEqual([expect.objectContaining({ service: 'Clock', method: 'tick', calls: 3, errors: 0, inFlight: 0 })]);
     expect(last.methods[0].p50Ms).toBeGreaterThan(0);
     expect(last.methods[0].spark).toHaveLength(59);

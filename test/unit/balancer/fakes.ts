@@ -10,6 +10,7 @@ export interface FakeEndpoint extends EndpointView {
   ewmaMs: number;
   breaker: BreakerState;
   ejected: boolean;
+  loadFactor?: number;
 }
 
 /** A ready, idle, healthy endpoint at `address` (`'host:port'`, or a bare name with port 4000). */
@@ -31,6 +32,7 @@ export function fakeEndpoint(address: string, overrides: Partial<FakeEndpoint> &
     ewmaMs: overrides.ewmaMs ?? 0,
     breaker: overrides.breaker ?? 'closed',
     ejected: overrides.ejected ?? false,
+    ...(overrides.loadFactor === undefined ? {} : { loadFactor: overrides.loadFactor }),
   };
 }
 

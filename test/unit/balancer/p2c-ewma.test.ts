@@ -183,3 +183,25 @@ describe('P2cEwmaBalancer', () => {
     expect(counts.get(healthy[0].address)).toBe(1000);
   });
 });
+
+describe('P2cEwmaBalancer and server load reports (loadFactor)', () => {
+  it('sends fewer calls to an endpoint whose server reports a growing queue, at equal latency and in-flight', () => {
+    // Two endpoints: every pick weighs both, so the cheaper always wins.
+    const balancer = new P2cEwmaBalancer(seededRandom(7));
+    const calm = fakeEndpoint('10.0.0.1:4000', { ewmaMs: 5, loadFactor: 1 });
+    const queued = fakeEndpoint('10.0.0.2:4000', { ewmaMs: 5, loadFactor: 3 });
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 1_000; i++) {
+      const e = balancer.pick([calm, queued], ctx) as FakeEndpoint;
+      counts.set(e.address, (counts.get(e.address) ?? 0) + 1);
+    }
+    expect(counts.get('10.0.0.1:4000')).toBe(1_000);
+  });
+
+  it('treats a missing loadFactor as 1', () => {
+    const balancer = new P2cEwmaBalancer(seededRandom(3));
+    const a = fakeEndpoint('10.0.0.1:4000', { ewmaMs: 5, inFlight: 3 });
+    const b = fakeEndpoint('10.0.0.2:4000', { ewmaMs: 5, inFlight: 1, loadFactor: 1 });
+    expect(balancer.pick([a, b], ctx)).toBe(b);
+  });
+});

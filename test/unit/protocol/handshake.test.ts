@@ -13,9 +13,9 @@ const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 const validHello: Hello = { rivet: true, versions: [1], codecs: ['msgpack', 'json'], maxFrameBytes: 16 * 1024 * 1024 };
 
 describe('handshake constants', () => {
-  it('speaks protocol version 1 only', () => {
-    expect(PROTOCOL_VERSION).toBe(1);
-    expect(SUPPORTED_VERSIONS).toEqual([1]);
+  it('speaks protocol version 2, and 1 to peers that offer only it', () => {
+    expect(PROTOCOL_VERSION).toBe(2);
+    expect(SUPPORTED_VERSIONS).toEqual([2, 1]);
   });
 });
 
@@ -83,11 +83,12 @@ describe('negotiate', () => {
   });
 
   it('picks the version it speaks from a list offering newer ones too', () => {
-    expect(negotiate({ ...validHello, versions: [3, 2, 1] }, ['msgpack'])).toEqual({ version: 1, codec: 'msgpack' });
+    expect(negotiate({ ...validHello, versions: [4, 3, 2, 1] }, ['msgpack'])).toEqual({ version: 2, codec: 'msgpack' });
+    expect(negotiate({ ...validHello, versions: [3, 1] }, ['msgpack'])).toEqual({ version: 1, codec: 'msgpack' });
   });
 
   it('refuses unknown versions with a message naming both sides', () => {
-    expect(negotiate({ ...validHello, versions: [2, 3] }, ['msgpack'])).toBe('unsupported protocol version 2,3; this server speaks 1');
+    expect(negotiate({ ...validHello, versions: [3, 4] }, ['msgpack'])).toBe('unsupported protocol version 3,4; this server speaks 2,1');
   });
 
   it('refuses when no codec is common, naming both lists', () => {
@@ -116,7 +117,7 @@ describe('parseHelloAck', () => {
   it('reads a malformed reply as a refusal saying what is wrong', () => {
     expect(parseHelloAck(Buffer.from('not json'))).toEqual({ error: 'handshake reply is not JSON' });
     expect(parseHelloAck(json(7))).toEqual({ error: 'handshake reply is not an object' });
-    expect(parseHelloAck(json({ ...ack, version: 2 }))).toEqual({ error: 'server chose protocol version 2, this client speaks 1' });
+    expect(parseHelloAck(json({ ...ack, version: 3 }))).toEqual({ error: 'server chose protocol version 3, this client speaks 2,1' });
     expect(parseHelloAck(json({ ...ack, codec: 'cbor' }))).toEqual({ error: 'server chose unknown codec cbor' });
     expect(parseHelloAck(json({ ...ack, maxFrameBytes: 0 }))).toEqual({ error: 'handshake reply has no valid maxFrameBytes' });
   });

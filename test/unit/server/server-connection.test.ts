@@ -71,7 +71,7 @@ class FakeConnection implements Connection {
   deliver(type: number, flags: number, id: number, payload: Buffer = Buffer.alloc(0)): void {
     const events = this.events;
     if (events === null) throw new Error('nothing attached');
-    events.onFrame(type, flags, id, payload);
+    events.onFrame(type, flags, id, payload, performance.now());
   }
 }
 
@@ -129,7 +129,7 @@ function open(): { conn: FakeConnection; sc: ServerConnection } {
   opened.push(conn);
   const sc = new ServerConnection(
     conn,
-    { dispatcher: dispatcher(), allowedCodecs: ['msgpack', 'json'], maxFrameBytes: SERVER_LIMIT_BYTES, exposeErrorStack: false, logger: pino({ level: 'silent' }), maxInFlightPerConnection: undefined, liveness: {} },
+    { dispatcher: dispatcher(), allowedCodecs: ['msgpack', 'json'], maxFrameBytes: SERVER_LIMIT_BYTES, exposeErrorStack: false, logger: pino({ level: 'silent' }), maxInFlightPerConnection: undefined, liveness: {}, admission: null },
     () => {},
   );
   return { conn, sc };
@@ -189,8 +189,8 @@ describe('ServerConnection handshake', () => {
 
   it('refuses a HELLO offering no version it speaks, naming both, then ends the connection', () => {
     const { conn } = open();
-    conn.deliver(FrameType.HELLO, 0, 0, hello({ versions: [2] }));
-    expect(JSON.parse(conn.sent[0].payload.toString())).toEqual({ error: 'unsupported protocol version 2; this server speaks 1' });
+    conn.deliver(FrameType.HELLO, 0, 0, hello({ versions: [3] }));
+    expect(JSON.parse(conn.sent[0].payload.toString())).toEqual({ error: 'unsupported protocol version 3; this server speaks 2,1' });
     expect(conn.ended).toBe(true);
   });
 
