@@ -16,6 +16,7 @@ import { KnownFacts } from './method-facts';
 import { resolveMethodPolicy, resolveTargetPolicy } from './method-policy';
 import type { Class, ContractResolver, ServiceContract } from './remote';
 import type { EndpointHealthTable } from './routing/endpoint-health';
+import type { ReflectionFacts } from './reflection-facts';
 import { OutlierDetector } from './routing/outlier-detector';
 import { TargetRouter } from './routing/target-router';
 
@@ -46,6 +47,8 @@ export interface TargetsDeps {
   resolveInterceptor: (i: InterceptorLike) => Interceptor | InterceptorFn;
   resolveContract: ContractResolver;
   life: ClientLife;
+  /** Method facts learnt from authenticated calls, for servers whose handshake advertises none. */
+  reflection: ReflectionFacts;
 }
 
 /**
@@ -116,6 +119,7 @@ export class Targets {
       outliers,
       versionRange: resolved.versionRange,
       waitForReady: resolved.waitForReady,
+      reflection: deps.reflection,
     });
     const middlewares = (checked.interceptors ?? []).map((i) => toMiddleware<ClientCall>(deps.resolveInterceptor(i)));
     const bulkhead = resolved.bulkhead === undefined ? undefined : new Bulkhead(resolved.bulkhead, service);
