@@ -5,7 +5,11 @@ import { Harness, waitFor } from '../../helpers/apps';
 // Three apps (four for the hash ring) in this process on one MemoryRegistry, called over real TCP
 // on 127.0.0.1. Every reply names the app that served it.
 
-const SLOW_MS = 50;
+// How much slower the slow instance is. A load-aware balancer keeps about as many calls in flight on
+// each instance, so the slow one's share is about fast latency / slow latency: 50 ms was only 10x a
+// fast call on an idle machine, and a starved one (fast calls at 10+ ms) reached 10%. 200 ms keeps
+// the contrast whatever the load, and a balancer blind to latency still sends it a third.
+const SLOW_MS = 200;
 
 /** Runs `total` calls with `concurrency` in flight and counts the replies per label. */
 async function spread(total: number, concurrency: number, call: (n: number) => Promise<string>): Promise<Record<string, number>> {
@@ -65,7 +69,7 @@ describe('balancers over real TCP', () => {
     expect(Math.abs(counts.w2 / 10_000 - 0.2)).toBeLessThan(0.05 * 0.2);
   });
 
-  it.each(['least-active', 'p2c-ewma'] as const)('%s sends under 10%% of calls to an instance made 50 ms slower, with 20 in flight', async (balancer) => {
+  it.each(['least-active', 'p2c-ewma'] as const)('%s sends under 10%% of calls to an instance made 200 ms slower, with 20 in flight', async (balancer) => {
     await cluster(['fast1', 'fast2', 'slow'], { interceptors: { slow: [delayBy(SLOW_MS)] } });
     const counts = await spread(10_000, 20, whoami(h.client(), balancer));
     expect((counts.fast1 ?? 0) + (counts.fast2 ?? 0) + (counts.slow ?? 0)).toBe(10_000);
