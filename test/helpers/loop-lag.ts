@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Records when this process's event loop could not run (descheduled on a busy machine, or busy
  * with other work), so a timing bound can allow for exactly the time the loop lost inside the
@@ -49,4 +51,20 @@ export function watchLoopLag(): LoopLag {
       timer = null;
     },
   };
+}
+
+/**
+ * How long this process's main thread has waited, runnable, for a CPU (Linux's
+ * /proc/self/schedstat, the run-queue delay), in ms; 0 where the kernel does not say. For a busy
+ * loop, which starves its own timers so `watchLoopLag` cannot tell its own work from the
+ * machine's: its wall time minus the growth of this is the time it ran or waited on purpose.
+ */
+export function runQueueWaitMs(): number {
+  try {
+    const fields = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/);
+    const ns = Number(fields[1]);
+    return Number.isFinite(ns) ? ns / 1e6 : 0;
+  } catch {
+    return 0;
+  }
 }
