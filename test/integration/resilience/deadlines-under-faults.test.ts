@@ -35,7 +35,10 @@ describe('deadlines under faults', () => {
 
     const lag = watchLoopLag();
     const lateness: Array<{ method: string; timeoutMs: number; lateMs: number; lostMs: number; outcome: string }> = [];
-    for (let wave = 0; wave < 4; wave++) {
+    // Four waves, and more (up to 16) until the mix has shown every outcome: on a starved machine
+    // a wave can time out whole. Every call of every wave is held to the bound.
+    const outcomesSeen = (): number => new Set(lateness.map((l) => l.outcome)).size;
+    for (let wave = 0; wave < 4 || (outcomesSeen() < 3 && wave < 16); wave++) {
       await Promise.all(
         Array.from({ length: 100 }, async (_, i) => {
           const method = methods[Math.floor(random() * methods.length)];
@@ -60,7 +63,8 @@ describe('deadlines under faults', () => {
     // A CPU starved by other test workers delays every timer alike: each call may be late by the
     // time this process's event loop was measured to have lost while that call ran, and no more.
     lag.stop();
-    expect(lateness).toHaveLength(400);
+    expect(lateness.length % 100).toBe(0);
+    expect(lateness.length).toBeGreaterThanOrEqual(400);
     const late = lateness.filter((l) => l.lateMs > 50 + l.lostMs);
     expect(late).toEqual([]);
     // The mix really failed in every way it was meant to.
