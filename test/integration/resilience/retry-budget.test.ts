@@ -38,6 +38,16 @@ describe('retry budget', () => {
     for (const e of errors) stopped.set(String(e.stoppedBy), (stopped.get(String(e.stoppedBy)) ?? 0) + 1);
     expect(stopped.get('budget')).toBeGreaterThan(CALLS / 2);
     for (const why of stopped.keys()) expect(['budget', 'maxAttempts']).toContain(why);
-    expect(client.stats().retryBudget).toEqual([{ service: 'Ledger', calls: CALLS, retries }]);
+    // The stats show the budget's window: the whole storm while it still holds the calls' second
+    // (9 s at least); a storm that outlasted it shows only what the window still holds.
+    const inFirstWindow = performance.now() - started < 8_900;
+    const [budget] = client.stats().retryBudget;
+    if (inFirstWindow) {
+      expect(budget).toEqual({ service: 'Ledger', calls: CALLS, retries });
+    } else {
+      expect(budget.service).toBe('Ledger');
+      expect([0, CALLS]).toContain(budget.calls);
+      expect(budget.retries).toBeLessThanOrEqual(retries);
+    }
   });
 });
