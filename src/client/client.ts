@@ -13,6 +13,7 @@ import type { ClientStats } from './client-stats';
 import { ChannelPool } from './connection/channel-pool';
 import { asInvalidArgument, beforeAnyAttempt, type CallOptions, type ClientLife, clientClosedError, type MethodCaller } from './method-caller';
 import type { Class, ContractResolver, Remote } from './remote';
+import { ReflectionFacts } from './reflection-facts';
 import { createRemoteProxy } from './remote-proxy';
 import { EndpointHealthTable } from './routing/endpoint-health';
 import { Targets } from './targets';
@@ -92,6 +93,7 @@ export class Client extends EventEmitter<ClientEvents> {
       resolveContract: deps.resolveContract,
       life: this.life,
       streamWindow: deps.streamWindow ?? DEFAULT_STREAM_WINDOW,
+      reflection: new ReflectionFacts(),
     });
   }
 

@@ -4,8 +4,8 @@
  * starts knowing nothing, and learns each method's facts from a {@link MethodFactsSource}: today
  * the server's handshake (the methods a HELLO_ACK advertises), read by the attempt that reached
  * the server. A server that advertises nothing (`createApp({ advertiseMethods: false })`) leaves
- * the facts unknown: a second source (a reflection call, once authenticated) plugs in here by
- * implementing `MethodFactsSource`, with no change to the router or the pipeline.
+ * the facts unknown: the second source, reflection-facts.ts, learns them from the server's
+ * `rivet.Reflection` once a call was accepted, and is read through the same `learnFacts`.
  */
 
 /** What a client knows of one method beyond its name. */

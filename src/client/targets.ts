@@ -17,6 +17,7 @@ import { KnownFacts, type MethodFacts } from './method-facts';
 import { resolveMethodPolicy, resolveTargetPolicy } from './method-policy';
 import type { Class, ContractResolver, ServiceContract } from './remote';
 import type { EndpointHealthTable } from './routing/endpoint-health';
+import type { ReflectionFacts } from './reflection-facts';
 import { OutlierDetector } from './routing/outlier-detector';
 import { TargetRouter } from './routing/target-router';
 
@@ -49,6 +50,8 @@ export interface TargetsDeps {
   life: ClientLife;
   /** The window this client's streams grant (`streams.window`). */
   streamWindow: ResolvedStreamWindow;
+  /** Method facts learnt from authenticated calls, for servers whose handshake advertises none. */
+  reflection: ReflectionFacts;
 }
 
 /**
@@ -120,6 +123,7 @@ export class Targets {
       versionRange: resolved.versionRange,
       waitForReady: resolved.waitForReady,
       throttle: resolved.throttle,
+      reflection: deps.reflection,
     });
     const middlewares = (checked.interceptors ?? []).map((i) => toMiddleware<ClientCall>(deps.resolveInterceptor(i)));
     const bulkhead = resolved.bulkhead === undefined ? undefined : new Bulkhead(resolved.bulkhead, service);

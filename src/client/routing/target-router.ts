@@ -7,6 +7,7 @@ import { type Breakers, countsAgainstEndpoint, type ResolvedThrottlePolicy, retr
 import { turnNowMs } from '../../util/turn-clock';
 import type { ChannelPool, ChannelTransport } from '../connection/channel-pool';
 import type { ClientCall } from '../client-call';
+import type { ReflectionFacts } from '../reflection-facts';
 import { Endpoint } from './endpoint';
 import type { EndpointHealthTable } from './endpoint-health';
 import type { OutlierDetector } from './outlier-detector';
@@ -37,6 +38,8 @@ export interface RouterOptions {
   waitForReady: boolean;
   /** Client-side adaptive throttling per endpoint; false when off. */
   throttle?: ResolvedThrottlePolicy | false;
+  /** Method facts learnt from an authenticated call, for endpoints whose handshake advertised none. */
+  reflection?: ReflectionFacts;
 }
 
 // With waitForReady, how long to wait at most before looking again when nothing signals a change
@@ -216,6 +219,8 @@ export class TargetRouter {
     picked.throttle?.record(turnNowMs(), true);
     this.opts.outliers?.onSuccess(picked);
     ctx.learnFacts(picked.channel);
+    // Still learning (a call by name to a server that advertised nothing): one comparison otherwise.
+    if (!ctx.idempotentKnown || ctx.startedAtMs !== undefined) this.opts.reflection?.learn(ctx, picked.channel, true);
     return value;
   }
 
@@ -225,6 +230,19 @@ export class TargetRouter {
    */
   private failed(ctx: ClientCall, picked: Endpoint, err: unknown, started: number): Promise<unknown> {
     const e = this.onFailure(ctx, picked, err, started);
+    // A lookup of the method's facts in flight (reflection-facts.ts) decides whether this call may
+    // be retried: wait for it (one round trip on a live connection) before the retry stage reads it.
+    const learning = !ctx.idempotentKnown && this.opts.reflection !== undefined ? this.opts.reflection.learn(ctx, picked.channel, false) : undefined;
+    if (learning !== undefined) {
+      return learning.then(() => {
+        this.opts.reflection?.learn(ctx, picked.channel, false);
+        return this.afterFailure(ctx, e);
+      });
+    }
+    return this.afterFailure(ctx, e);
+  }
+
+  private afterFailure(ctx: ClientCall, e: unknown): Promise<unknown> {
     if (!this.opts.waitForReady) return Promise.reject(e);
     // The deadline passed while this attempt was still connecting: report it with the last errors.
     if (ctx.abortReason !== undefined) return Promise.reject(this.gaveUpWaiting(ctx, ctx.abortReason));

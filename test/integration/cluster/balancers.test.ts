@@ -5,7 +5,14 @@ import { Harness, waitFor } from '../../helpers/apps';
 // Three apps (four for the hash ring) in this process on one MemoryRegistry, called over real TCP
 // on 127.0.0.1. Every reply names the app that served it.
 
-const SLOW_MS = 50;
+// How much slower the slow instance is. A load-aware balancer keeps about as many calls in flight on
+// each instance, so the slow one's share is about fast latency / slow latency: 50 ms was only 10x a
+// fast call on an idle machine, and a starved one (fast calls at 10+ ms) reached 10%. 200 ms keeps
+// the contrast whatever the load, and a balancer blind to latency still sends it a third.
+const SLOW_MS = 200;
+// 10,000 calls take 2-5 s on an idle machine and near 30 s (jest's default here) on a starved one;
+// the counts, not the time, are what these tests judge.
+const SPREAD_TIMEOUT_MS = 120_000;
 
 /** Runs `total` calls with `concurrency` in flight and counts the replies per label. */
 async function spread(total: number, concurrency: number, call: (n: number) => Promise<string>): Promise<Record<string, number>> {
@@ -63,16 +70,16 @@ describe('balancers over real TCP', () => {
     expect(Math.abs(counts.w5 / 10_000 - 0.5)).toBeLessThan(0.05 * 0.5);
     expect(Math.abs(counts.w3 / 10_000 - 0.3)).toBeLessThan(0.05 * 0.3);
     expect(Math.abs(counts.w2 / 10_000 - 0.2)).toBeLessThan(0.05 * 0.2);
-  });
+  }, SPREAD_TIMEOUT_MS);
 
-  it.each(['least-active', 'p2c-ewma'] as const)('%s sends under 10%% of calls to an instance made 50 ms slower, with 20 in flight', async (balancer) => {
+  it.each(['least-active', 'p2c-ewma'] as const)('%s sends under 10%% of calls to an instance made 200 ms slower, with 20 in flight', async (balancer) => {
     await cluster(['fast1', 'fast2', 'slow'], { interceptors: { slow: [delayBy(SLOW_MS)] } });
     const counts = await spread(10_000, 20, whoami(h.client(), balancer));
     expect((counts.fast1 ?? 0) + (counts.fast2 ?? 0) + (counts.slow ?? 0)).toBe(10_000);
     expect(counts.slow ?? 0).toBeLessThan(1_000);
     // The slow instance is still tried, not written off.
     expect(counts.slow ?? 0).toBeGreaterThan(0);
-  });
+  }, SPREAD_TIMEOUT_MS);
 
   it('consistent-hash sends a key to the same instance every time, and moves about 1/4 of keys to a 4th instance', async () => {
     await cluster(['a', 'b', 'c']);

@@ -1,7 +1,7 @@
 import { Method, Service, type App, type RpcError } from '../../../src';
 import { sleep } from '../../fixtures/cluster/labelled-service';
 import { Load } from '../../fixtures/cluster/load';
-import { Harness } from '../../helpers/apps';
+import { Harness, waitFor } from '../../helpers/apps';
 
 // Three instances serve a steady load while each in turn is closed gracefully and replaced.
 // Not one call may fail, and no non-idempotent call may run twice.
@@ -52,17 +52,20 @@ describe('a rolling restart', () => {
       return ledger.record(id);
     });
     const reads = new Load(10, () => ledger.read());
+    // Waits on what the load saw, not on the clock: a busy machine runs fewer calls per ms.
+    const servedBy = (label: string) => waitFor(() => [...writes.records, ...reads.records].some((r) => r.label === label), 10_000, `${label} to serve a call`);
     try {
-      await sleep(150);
+      for (const label of ['a1', 'b1', 'c1']) await servedBy(label);
       // Two full rounds: each of the three slots is replaced twice.
       for (const generation of [2, 3]) {
         for (const [i, slot] of ['a', 'b', 'c'].entries()) {
           // The replacement starts first, so capacity never drops below three; then the old one goes.
           const replacement = await serve(`${slot}${generation}`);
-          await sleep(50);
+          // The client has found it once it has served a call.
+          await servedBy(`${slot}${generation}`);
           await live[i].close({ drainTimeoutMs: 5_000 });
           live[i] = replacement;
-          await sleep(100);
+          await sleep(50);
         }
       }
     } finally {
