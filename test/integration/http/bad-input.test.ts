@@ -18,6 +18,12 @@ class ShopService {
     return { keys: Object.keys(x), plainPrototype: Object.getPrototypeOf(x) === Object.prototype };
   }
 
+  @Method({ stream: 'server' })
+  async *watch(n: number): AsyncGenerator<number> {
+    this.ran.push('watch');
+    for (let i = 0; i < n; i++) yield i;
+  }
+
   /** Not a @Method: never callable. */
   secret(): string {
     this.ran.push('secret');
@@ -114,6 +120,14 @@ describe('HTTP gateway: bad input', () => {
     expect(r.body.code).toBe('UNIMPLEMENTED');
     expect(shop.ran).toEqual([]);
     expect(hidden.ran).toEqual([]);
+  });
+
+  it('answers a streaming method with 501 UNIMPLEMENTED saying streams are not served over HTTP, and runs nothing', async () => {
+    const r = await call('/rpc/Shop/watch', { body: '[3]' });
+    expect(r.status).toBe(501);
+    expect(r.body.code).toBe('UNIMPLEMENTED');
+    expect(r.body.message).toMatch(/stream/);
+    expect(shop.ran).toEqual([]);
   });
 
   it.each(['GET', 'PUT', 'DELETE', 'PATCH'])('answers %s with 405 and Allow: POST', async (method) => {
