@@ -243,7 +243,11 @@ export class Channel implements PendingOwner {
     const args = state.kind === 'server' ? ctx.args : ctx.args.slice(1);
     let frame: Buffer;
     try {
-      frame = encodeRequestFramed(session.codec, ctx.service, ctx.method, args, ctx.metadata, timeoutMs);
+      // The same request layout as a unary call on this session (protocol v2 puts the head first).
+      frame =
+        session.version >= 2
+          ? encodeRequestV2Framed(session.codec, ctx.service, ctx.method, args, hasKeys(ctx.metadata) ? ctx.metadata : null, timeoutMs)
+          : encodeRequestFramed(session.codec, ctx.service, ctx.method, args, ctx.metadata, timeoutMs);
     } catch (err) {
       return Promise.reject(
         new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
