@@ -184,10 +184,7 @@ export class Channel implements PendingOwner {
     const session = this.session as Session;
     let frame: Buffer; // the payload behind room for the header, which is written once the id is known
     try {
-      frame =
-        session.version >= 2
-          ? encodeRequestV2Framed(session.codec, ctx.service, ctx.method, ctx.args, hasKeys(ctx.metadata) ? ctx.metadata : null, timeoutMs)
-          : encodeRequestFramed(session.codec, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
+      frame = encodeRequestFor(session, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
     } catch (err) {
       return Promise.reject(
         new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
@@ -243,11 +240,7 @@ export class Channel implements PendingOwner {
     const args = state.kind === 'server' ? ctx.args : ctx.args.slice(1);
     let frame: Buffer;
     try {
-      // The same request layout as a unary call on this session (protocol v2 puts the head first).
-      frame =
-        session.version >= 2
-          ? encodeRequestV2Framed(session.codec, ctx.service, ctx.method, args, hasKeys(ctx.metadata) ? ctx.metadata : null, timeoutMs)
-          : encodeRequestFramed(session.codec, ctx.service, ctx.method, args, ctx.metadata, timeoutMs);
+      frame = encodeRequestFor(session, ctx.service, ctx.method, args, ctx.metadata, timeoutMs); // unary and stream requests share one layout
     } catch (err) {
       return Promise.reject(
         new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
@@ -468,6 +461,13 @@ export class Channel implements PendingOwner {
       p.reject(new RpcError(err.code, err.message, err.details));
     }
   }
+}
+
+/** A REQUEST in the session's layout: protocol v2 puts the admission head ahead of the arguments. */
+function encodeRequestFor(session: Session, service: string, method: string, args: unknown[], metadata: Record<string, string>, timeoutMs: number): Buffer {
+  return session.version >= 2
+    ? encodeRequestV2Framed(session.codec, service, method, args, hasKeys(metadata) ? metadata : null, timeoutMs)
+    : encodeRequestFramed(session.codec, service, method, args, metadata, timeoutMs);
 }
 
 function hasKeys(metadata: Record<string, string>): boolean {
