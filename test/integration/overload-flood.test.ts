@@ -61,6 +61,11 @@ async function openLoop(client: Client, ratePerS: number, ms: number, deadlineMs
   return Promise.all(calls);
 }
 
+// Both tests measure a server against its own capacity on a shared two-core machine, which CI also
+// runs beside a CPU burner: one more try, with the first failure logged, keeps a scheduling accident
+// from failing the run, while admission that misbehaves fails both tries.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 describe('overload protection under a flood (server in its own process)', () => {
   let server: ChildServer | undefined;
   let client: Client | undefined;
@@ -104,12 +109,23 @@ describe('overload protection under a flood (server in its own process)', () => 
     server = await start();
     client = createClient({ logger: false, endpoints: { Burner: [server.address] }, policy: { breaker: false, retry: false } });
     await measureCapacity(client, 300);
-    const capacity = await measureCapacity(client, 1_500);
-    // A 1 s deadline: what is asserted is that admission refuses nothing at this load, not that a
-    // busy machine meets a tight deadline (the benchmark measures that with 100 ms).
-    const outcomes = await openLoop(client, 0.8 * capacity, 4_000, 1_000);
-    const failed = outcomes.filter((o) => !o.ok);
-    expect(failed.map((o) => o.code)).toEqual([]);
-    expect(outcomes.length).toBeGreaterThan(0.8 * capacity * 4 * 0.8);
-  }, 30_000);
+    // The machine is shared (CI runs this beside a CPU burner): what the server can do may fall
+    // while the load runs, and then 80% of the first measure is more than it can do, and shedding
+    // is right. So capacity is measured again after each run, and a run whose capacity fell by more
+    // than 15% under it is tried again, up to three times. A run with steady capacity must shed
+    // nothing: admission that sheds at 80% fails every attempt.
+    let last: { capacity: number; after: number; failed: string[]; count: number } | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const capacity = await measureCapacity(client, 1_500);
+      // A 1 s deadline: what is asserted is that admission refuses nothing at this load, not that a
+      // busy machine meets a tight deadline (the benchmark measures that with 100 ms).
+      const outcomes = await openLoop(client, 0.8 * capacity, 4_000, 1_000);
+      const after = await measureCapacity(client, 1_000);
+      last = { capacity, after, failed: outcomes.filter((o) => !o.ok).map((o) => o.code), count: outcomes.length };
+      if (after >= 0.85 * capacity) break;
+    }
+    const run = last as { capacity: number; after: number; failed: string[]; count: number };
+    expect(run.failed).toEqual([]);
+    expect(run.count).toBeGreaterThan(0.8 * run.capacity * 4 * 0.8);
+  }, 60_000);
 });
