@@ -61,12 +61,14 @@ describe('rivet bench', () => {
 
   it('starts calls on schedule with --rate (open loop)', async () => {
     const { address } = await h.serve({ services: [CalcService] });
-    // 25 calls at 50/s: the last starts 480 ms after the first, whatever the replies do.
+    // 25 calls at 50/s: the last starts 480 ms after the first, whatever the replies do. Node may
+    // fire a timer a fraction of a millisecond before performance.now() says it is due (479.97 ms
+    // was seen), so the bound allows 1%: a closed loop at this speed would take well under 100 ms.
     const run = await rivet(['bench', '--addr', address, 'Calc.multiply', '[1,2]', '-n', '25', '--rate', '50', '-o', 'json']);
     expect(run.code).toBe(0);
     const r = JSON.parse(run.stdout) as Report;
     expect(r).toMatchObject({ count: 25, ok: 25, rate: 50 });
-    expect(r.durationMs).toBeGreaterThanOrEqual(480);
+    expect(r.durationMs).toBeGreaterThanOrEqual(475);
   });
 
   it('counts errors by code, and exits with the code when every call failed', async () => {
