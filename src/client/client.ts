@@ -118,25 +118,8 @@ export class Client extends EventEmitter<ClientEvents> {
    * `UNAVAILABLE` (`CLIENT_CLOSED`).
    */
   invoke(service: string, method: string, args: unknown[] = [], call?: CallOptions): Promise<unknown> {
-    if (this.life.closed) return Promise.reject(beforeAnyAttempt(clientClosedError()));
-    if (typeof service !== 'string' || service === '' || typeof method !== 'string' || method === '') {
-      return Promise.reject(
-        beforeAnyAttempt(
-          new RpcError('INVALID_ARGUMENT', `invoke(service, method, args): service and method must be non-empty strings, got ${describe(service)} and ${describe(method)}`),
-        ),
-      );
-    }
-    if (!Array.isArray(args)) return Promise.reject(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', 'invoke(service, method, args): args must be an array')));
-    if (call !== undefined && (typeof call !== 'object' || call === null)) {
-      return Promise.reject(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `invoke(service, method, args, options): options must be an object, got ${describe(call)}`)));
-    }
-    let caller: MethodCaller;
-    try {
-      caller = this.targets.caller(this.targets.named(service), method);
-    } catch (err) {
-      return Promise.reject(beforeAnyAttempt(asInvalidArgument(err)));
-    }
-    return caller.call(args, call);
+    const caller = this.callerByName('invoke', service, method, args, call);
+    return caller instanceof RpcError ? Promise.reject(caller) : caller.call(args, call);
   }
 
   /**
@@ -147,23 +130,30 @@ export class Client extends EventEmitter<ClientEvents> {
    * called with `invoke(service, method, [input, ...args])`.
    */
   stream(service: string, method: string, args: unknown[] = [], call?: CallOptions): RemoteStream<unknown> {
-    if (this.life.closed) return RemoteStreamHandle.failed(beforeAnyAttempt(clientClosedError()));
+    const caller = this.callerByName('stream', service, method, args, call);
+    return caller instanceof RpcError ? RemoteStreamHandle.failed(caller) : caller.stream(args, call);
+  }
+
+  /**
+   * The caller of `service.method` for a call by name, or the error that call ends with (a closed
+   * client, bad names, arguments or options): invoke and stream check their input the same way.
+   */
+  private callerByName(op: 'invoke' | 'stream', service: string, method: string, args: unknown, call: unknown): MethodCaller | RpcError {
+    if (this.life.closed) return beforeAnyAttempt(clientClosedError());
     if (typeof service !== 'string' || service === '' || typeof method !== 'string' || method === '') {
-      return RemoteStreamHandle.failed(
-        beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `stream(service, method, args): service and method must be non-empty strings, got ${describe(service)} and ${describe(method)}`)),
+      return beforeAnyAttempt(
+        new RpcError('INVALID_ARGUMENT', `${op}(service, method, args): service and method must be non-empty strings, got ${describe(service)} and ${describe(method)}`),
       );
     }
-    if (!Array.isArray(args)) return RemoteStreamHandle.failed(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', 'stream(service, method, args): args must be an array')));
+    if (!Array.isArray(args)) return beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `${op}(service, method, args): args must be an array`));
     if (call !== undefined && (typeof call !== 'object' || call === null)) {
-      return RemoteStreamHandle.failed(beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `stream(service, method, args, options): options must be an object, got ${describe(call)}`)));
+      return beforeAnyAttempt(new RpcError('INVALID_ARGUMENT', `${op}(service, method, args, options): options must be an object, got ${describe(call)}`));
     }
-    let caller: MethodCaller;
     try {
-      caller = this.targets.caller(this.targets.named(service), method);
+      return this.targets.caller(this.targets.named(service), method);
     } catch (err) {
-      return RemoteStreamHandle.failed(beforeAnyAttempt(asInvalidArgument(err)));
+      return beforeAnyAttempt(asInvalidArgument(err));
     }
-    return caller.stream(args, call);
   }
 
   /** The endpoints of a service as this client's calls by name see them: state, in flight, latency, breaker. */

@@ -275,7 +275,7 @@ export class ServerConnection implements StreamTableOwner {
       }
       entry = this.opts.dispatcher.lookup(head.service, head.method);
       if (entry === undefined) {
-        this.sendError(id, 'UNIMPLEMENTED', `${head.service}.${head.method} is not a remotely callable method`, { reason: ErrorReason.UNKNOWN_METHOD }, 0);
+        this.sendUnknownMethod(id, head.service, head.method);
         return;
       }
       timeoutMs = head.timeoutMs;
@@ -291,7 +291,7 @@ export class ServerConnection implements StreamTableOwner {
       }
       entry = this.opts.dispatcher.lookup(req.service, req.method);
       if (entry === undefined) {
-        this.sendError(id, 'UNIMPLEMENTED', `${req.service}.${req.method} is not a remotely callable method`, { reason: ErrorReason.UNKNOWN_METHOD }, 0);
+        this.sendUnknownMethod(id, req.service, req.method);
         return;
       }
       timeoutMs = req.timeoutMs;
@@ -524,6 +524,10 @@ export class ServerConnection implements StreamTableOwner {
     if (call.done) return;
     call.controller?.abort(new RpcError('CANCELLED', 'cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }));
     this.settle(call);
+  }
+
+  private sendUnknownMethod(id: number, service: string, method: string): void {
+    this.sendError(id, 'UNIMPLEMENTED', `${service}.${method} is not a remotely callable method`, { reason: ErrorReason.UNKNOWN_METHOD }, 0);
   }
 
   /** @internal Sends an ERROR frame, trimmed to the client's frame limit. */
