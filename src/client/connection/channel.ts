@@ -86,9 +86,9 @@ export class Channel implements PendingOwner {
     return this.advertised[service]?.methods[method];
   }
 
-  /** Peak-EWMA of reply latency in ms (see EndpointView.ewmaMs). */
+  /** Peak-EWMA of reply latency in ms, decayed to now (see EndpointView.ewmaMs). */
   get ewmaMs(): number {
-    return this.latency.ms;
+    return this.latency.msAt(turnNowMs());
   }
 
   /** Milliseconds until a channel in reconnect backoff may connect again (0 when it may now). */

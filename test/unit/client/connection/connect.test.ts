@@ -78,14 +78,23 @@ describe('openSession (connect + handshake)', () => {
 describe('PeakEwma', () => {
   it('takes a slower sample at once and blends a faster one by the time since the last', () => {
     const e = new PeakEwma();
-    expect(e.ms).toBe(0);
+    expect(e.msAt(0)).toBe(0);
     e.record(0, 10);
-    expect(e.ms).toBe(10);
+    expect(e.msAt(10)).toBe(10);
     e.record(10, 50); // slower: 40 at once
-    expect(e.ms).toBe(40);
+    expect(e.msAt(50)).toBe(40);
     e.record(50, 52); // 2 ms, 2 ms after the last sample: barely moves
-    expect(e.ms).toBeGreaterThan(39);
+    expect(e.msAt(52)).toBeGreaterThan(39);
     e.record(5_000, 5_002); // 2 ms, seconds later: nearly forgotten
-    expect(e.ms).toBeLessThan(3);
+    expect(e.msAt(5_002)).toBeLessThan(3);
+  });
+
+  it('decays toward zero while no reply comes, so a once-slow endpoint that lost every draw is tried again', () => {
+    const e = new PeakEwma();
+    e.record(0, 200); // one 200 ms stall
+    expect(e.msAt(200.5)).toBe(200);
+    expect(e.msAt(1_200)).toBeCloseTo(200 / Math.E, 5);
+    // Four seconds of silence: cheaper than a healthy 5 ms peer, so the next p2c draw picks it.
+    expect(e.msAt(4_200)).toBeLessThan(5);
   });
 });
