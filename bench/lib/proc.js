@@ -6,6 +6,10 @@ const { fork } = require('node:child_process');
 
 const STDERR_TAIL = 2000;
 
+// RIVET_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every server and client process into <dir>
+// (open in Chrome DevTools or speedscope): where a row's CPU per call goes, without a quiet machine.
+const PROFILE_ARGV = process.env.RIVET_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.RIVET_BENCH_CPU_PROF}`] : [];
+
 class Child {
   /**
    * @param {string} file module to fork
@@ -15,7 +19,7 @@ class Child {
   constructor(file, options, spawnOptions = {}) {
     this.cp = fork(file, [JSON.stringify(options || {})], {
       cwd: spawnOptions.cwd,
-      execArgv: spawnOptions.execArgv || [],
+      execArgv: [...PROFILE_ARGV, ...(spawnOptions.execArgv || [])],
       // Output is captured, not inherited, so the final table stays readable;
       // the stderr tail explains a failure.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
