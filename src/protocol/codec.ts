@@ -19,7 +19,12 @@ export interface Codec {
    * `FRAME_HEADER_BYTES + extraBytes`.
    */
   encodeFramed(value: unknown, extraBytes?: number): Buffer;
-  decode(bytes: Buffer): unknown;
+  /**
+   * Decodes the one value in `bytes` from `start` (default 0) to the end. Giving `start` instead of
+   * a `subarray` saves a Buffer object per message on the hot path (a v2 request's body follows
+   * its head).
+   */
+  decode(bytes: Buffer, start?: number): unknown;
 }
 
 /** The most `encodeFramed` can leave free beyond the frame header (msgpackr reserves at most 255 bytes in all). */

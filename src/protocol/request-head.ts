@@ -20,15 +20,36 @@ export const MAX_HEAD_TIMEOUT_MS = 0xffff_ffff;
 /** The admission facts of a v2 REQUEST, read without touching the arguments. */
 export class RequestHead {
   timeoutMs = 0;
-  service = '';
-  method = '';
-  /** Where the codec-encoded `[args, metadata]` start in the payload. */
+  /**
+   * Where the names' bytes start (the service length field) and end: the span a server can look a
+   * method up by without decoding the names (server/wire-method-cache.ts).
+   */
+  namesAt = 0;
+  /** Where the codec-encoded `[args, metadata]` start in the payload (and the names end). */
   bodyOffset = 0;
+  private serviceEnd = 0;
+
+  /** The service name, decoded on demand (a server that finds the method by its bytes never asks). */
+  serviceName(payload: Buffer): string {
+    return payload.toString('utf8', this.namesAt + 2, this.serviceEnd);
+  }
+
+  /** The method name, decoded on demand. */
+  methodName(payload: Buffer): string {
+    return payload.toString('utf8', this.serviceEnd + 2, this.bodyOffset);
+  }
+
+  /** @internal readRequestHead's setter. */
+  setSpans(serviceEnd: number, bodyOffset: number): void {
+    this.serviceEnd = serviceEnd;
+    this.bodyOffset = bodyOffset;
+  }
 }
 
 /**
  * Reads the head of a v2 REQUEST payload into `into` (a scratch object the caller reuses, so this
- * allocates only the two names). Returns undefined, or what is malformed.
+ * allocates nothing: the names are decoded only when asked for). Returns undefined, or what is
+ * malformed.
  */
 export function readRequestHead(payload: Buffer, into: RequestHead): string | undefined {
   const n = payload.length;
@@ -40,9 +61,8 @@ export function readRequestHead(payload: Buffer, into: RequestHead): string | un
   const mLen = (payload[mAt] << 8) | payload[mAt + 1];
   const bodyAt = mAt + 2 + mLen;
   if (bodyAt > n) return 'request head is truncated';
-  into.service = payload.toString('utf8', 6, mAt);
-  into.method = payload.toString('utf8', mAt + 2, bodyAt);
-  into.bodyOffset = bodyAt;
+  into.namesAt = 4;
+  into.setSpans(mAt, bodyAt);
   return undefined;
 }
 
@@ -57,11 +77,41 @@ export interface RequestBody {
  * what is malformed, with the same messages as decodeRequest.
  */
 export function decodeRequestBody(codec: Codec, payload: Buffer, bodyOffset: number): RequestBody {
-  const m = codec.decode(payload.subarray(bodyOffset));
+  const m = codec.decode(payload, bodyOffset);
   if (!Array.isArray(m) || m.length < 2) throw new Error('request body is not an [args, metadata] array');
   const args = m[0] as unknown;
   if (!Array.isArray(args)) throw new Error('request args must be an array');
   return { args, metadata: m[1] === null || m[1] === undefined ? {} : toMetadata(m[1]) };
+}
+
+// Encoded names by service, then method: the head's `svcLen service mLen method` bytes, encoded
+// once per method rather than measured and written (four native calls) on every call. Bounded, since
+// calls by name can carry any names: past the bound, names are encoded per call as before.
+const namesCache = new Map<string, Map<string, Buffer>>();
+let namesCached = 0;
+const MAX_CACHED_NAMES = 1_024;
+
+/** The head's names as bytes: u16 length, service, u16 length, method. Throws when either is 64 KiB or more. */
+function encodedNames(service: string, method: string): Buffer {
+  let byMethod = namesCache.get(service);
+  const hit = byMethod?.get(method);
+  if (hit !== undefined) return hit;
+  const sLen = Buffer.byteLength(service);
+  const mLen = Buffer.byteLength(method);
+  if (sLen > 0xffff || mLen > 0xffff) throw new Error('service and method names must be under 64 KiB');
+  const names = Buffer.allocUnsafeSlow(4 + sLen + mLen);
+  names[0] = sLen >>> 8;
+  names[1] = sLen;
+  names.write(service, 2, 'utf8');
+  names[2 + sLen] = mLen >>> 8;
+  names[3 + sLen] = mLen;
+  names.write(method, 4 + sLen, 'utf8');
+  if (namesCached < MAX_CACHED_NAMES) {
+    if (byMethod === undefined) namesCache.set(service, (byMethod = new Map()));
+    byMethod.set(method, names);
+    namesCached++;
+  }
+  return names;
 }
 
 /**
@@ -76,10 +126,9 @@ export function encodeRequestV2Framed(
   metadata: Record<string, string> | null,
   timeoutMs: number,
 ): Buffer {
-  const sLen = Buffer.byteLength(service);
-  const mLen = Buffer.byteLength(method);
-  const headBytes = 8 + sLen + mLen;
-  if (sLen > 0xffff || mLen > 0xffff) throw new Error('service and method names must be under 64 KiB');
+  const names = encodedNames(service, method);
+  const namesBytes = names.length;
+  const headBytes = 4 + namesBytes;
   const body = [args, metadata];
   let frame: Buffer;
   if (headBytes <= MAX_EXTRA_FRAMED_BYTES) {
@@ -89,18 +138,17 @@ export function encodeRequestV2Framed(
     frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + headBytes + encoded.length);
     encoded.copy(frame, FRAME_HEADER_BYTES + headBytes);
   }
-  let at = FRAME_HEADER_BYTES;
+  const at = FRAME_HEADER_BYTES;
   const t = timeoutMs > MAX_HEAD_TIMEOUT_MS ? MAX_HEAD_TIMEOUT_MS : timeoutMs;
   frame[at] = t / 0x1000000;
   frame[at + 1] = t >>> 16;
   frame[at + 2] = t >>> 8;
   frame[at + 3] = t;
-  frame[at + 4] = sLen >>> 8;
-  frame[at + 5] = sLen;
-  at += 6;
-  at += frame.write(service, at, 'utf8');
-  frame[at] = mLen >>> 8;
-  frame[at + 1] = mLen;
-  frame.write(method, at + 2, 'utf8');
+  // Names are a few dozen bytes: a loop beats a native copy's call cost.
+  if (namesBytes <= 64) {
+    for (let i = 0; i < namesBytes; i++) frame[at + 4 + i] = names[i];
+  } else {
+    names.copy(frame, at + 4);
+  }
   return frame;
 }

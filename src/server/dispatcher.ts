@@ -5,6 +5,8 @@ import type { MethodDescriptor, ServiceDescriptor, StreamKind } from '../protoco
 import { ServerCall } from './server-call';
 import type { ServiceDefinition } from './service-definition';
 import { runStreamHandler } from './server-stream';
+import type { RequestHead } from '../protocol/request-head';
+import { WireMethodCache } from './wire-method-cache';
 
 // The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days).
 const MAX_TIMER_MS = 2_147_483_647;
@@ -58,6 +60,7 @@ export class Dispatcher {
   private readonly table = new Map<string, Map<string, MethodEntry>>();
   /** What the handshake advertises. */
   readonly descriptors: Record<string, ServiceDescriptor> = {};
+  private readonly wire = new WireMethodCache();
 
   constructor(services: readonly ServiceDefinition[], globalMiddlewares: readonly Middleware[]) {
     for (const service of services) {
@@ -88,6 +91,20 @@ export class Dispatcher {
   /** The entry for a call, or undefined (UNIMPLEMENTED). */
   lookup(service: string, method: string): MethodEntry | undefined {
     return this.table.get(service)?.get(method);
+  }
+
+  /**
+   * The entry for a v2 request, found by the bytes of the names in its head (decoded only the first
+   * time a method is called, and for a name that is not served); undefined means UNIMPLEMENTED.
+   */
+  lookupHead(payload: Buffer, head: RequestHead): MethodEntry | undefined {
+    const from = head.namesAt;
+    const to = head.bodyOffset;
+    const seen = this.wire.find(payload, from, to);
+    if (seen !== undefined) return seen;
+    const entry = this.lookup(head.serviceName(payload), head.methodName(payload));
+    if (entry !== undefined) this.wire.remember(payload, from, to, entry);
+    return entry;
   }
 
   /** The names of the services served. */

@@ -110,6 +110,12 @@ export class ServerConnection implements StreamTableOwner {
   /** The agreed protocol version: 2 sends requests with an admission head and replies with load reports. */
   private version = 0;
   private readonly head = new RequestHead();
+  /**
+   * The last clock read after a handler ran, and the arrival time of the chunk its call came in:
+   * the next call of the same chunk starts at that time. One clock read per call, not two.
+   */
+  private clockMs = 0;
+  private clockChunkMs = -1;
   private readonly admission: Admission | null;
   /** Extra bytes in front of every reply payload: a load report on v2 with admission on. */
   private replyPrefixBytes = 0;
@@ -273,9 +279,9 @@ export class ServerConnection implements StreamTableOwner {
         this.sendError(id, 'INVALID_ARGUMENT', `undecodable request: ${bad}`, { reason: ErrorReason.BAD_REQUEST }, 0);
         return;
       }
-      entry = this.opts.dispatcher.lookup(head.service, head.method);
+      entry = this.opts.dispatcher.lookupHead(payload, head);
       if (entry === undefined) {
-        this.sendUnknownMethod(id, head.service, head.method);
+        this.sendUnknownMethod(id, head.serviceName(payload), head.methodName(payload));
         return;
       }
       timeoutMs = head.timeoutMs;
@@ -341,7 +347,9 @@ export class ServerConnection implements StreamTableOwner {
     // The budget counts from when the bytes arrived, not from now.
     const deadlineAtMs = arrivedAtMs + timeoutMs;
     const adm = this.admission;
-    const now = performance.now();
+    // The clock as the last handler of this chunk left it, or the chunk's arrival for its first
+    // call: nothing but frame decoding ran since either, so no clock read of its own is needed.
+    const now = this.clockChunkMs === arrivedAtMs ? this.clockMs : arrivedAtMs;
     if (adm === null) {
       this.begin(new InFlight(id, entry, this, arrivedAtMs, deadlineAtMs, payload, bodyOffset, args, metadata), now);
       return;
@@ -445,6 +453,8 @@ export class ServerConnection implements StreamTableOwner {
     if (adm === null || call.startedAtMs < 0) return;
     const now = performance.now();
     call.ranAtMs = now;
+    this.clockMs = now;
+    this.clockChunkMs = call.arrivedAtMs;
     adm.ran(now - call.startedAtMs, now);
   }
 

@@ -31,9 +31,9 @@ export class JsonCodec implements Codec {
     return frame;
   }
 
-  decode(bytes: Buffer): unknown {
-    const text = bytes.toString('utf8');
+  decode(bytes: Buffer, start = 0): unknown {
+    const text = bytes.toString('utf8', start);
     // The reviver costs a call per value, so only pay it when the key can be present at all.
-    return bytes.includes(PROTO_MARK) || bytes.includes(ESCAPE_MARK) ? JSON.parse(text, dropProtoKeys) : JSON.parse(text);
+    return bytes.includes(PROTO_MARK, start) || bytes.includes(ESCAPE_MARK, start) ? JSON.parse(text, dropProtoKeys) : JSON.parse(text);
   }
 }

@@ -13,6 +13,10 @@ const FRAMED = RESERVE_START_SPACE | FRAME_HEADER_BYTES;
 const WORKING_BUFFER_BYTES = 64 * 1024;
 let workingBufferSized = false;
 
+// msgpackr's { start, end } for a decode from an offset: one object, reused (msgpackr copies both
+// numbers before it reads anything, so a nested decode cannot see another's).
+const span = { start: 0, end: 0 };
+
 /**
  * msgpack through msgpackr, the default codec.
  *
@@ -50,8 +54,15 @@ export class MsgpackCodec implements Codec {
     return this.packr.pack(value, extraBytes === 0 ? FRAMED : FRAMED + extraBytes);
   }
 
-  decode(bytes: Buffer): unknown {
-    const value = this.unpackr.unpack(bytes);
+  decode(bytes: Buffer, start = 0): unknown {
+    let value: unknown;
+    if (start === 0) {
+      value = this.unpackr.unpack(bytes);
+    } else {
+      span.start = start;
+      span.end = bytes.length;
+      value = this.unpackr.unpack(bytes, span);
+    }
     // 0xc1 is "never used" in msgpack; msgpackr hands back a marker instead of failing.
     if (value === C1) throw new Error('invalid msgpack: reserved byte 0xc1');
     return value;
