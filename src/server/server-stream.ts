@@ -102,7 +102,7 @@ export class ServerStream implements PumpSink {
         reason: ErrorReason.FRAME_TOO_LARGE,
       });
     }
-    this.host.conn.send(finishFrame(frame, FrameType.STREAM_DATA, 0, this.id));
+    this.host.conn.sendStreamData(finishFrame(frame, FrameType.STREAM_DATA, 0, this.id));
     return size;
   }
 

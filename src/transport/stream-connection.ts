@@ -79,6 +79,11 @@ export class StreamConnection implements Connection {
     this.outbox.push(frame);
   }
 
+  sendStreamData(frame: Buffer): void {
+    if (this.isClosed || this.ended) return;
+    this.outbox.pushData(frame);
+  }
+
   end(): void {
     if (this.isClosed || this.ended) return;
     this.ended = true;

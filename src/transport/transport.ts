@@ -40,6 +40,12 @@ export interface Connection {
   setMaxIncomingFrameBytes(bytes: number): void;
   /** Queues an encoded frame (see encodeFrame). Never throws; dropped when closed. */
   send(frame: Buffer | readonly Buffer[]): void;
+  /**
+   * Queues a stream message's frame. It is batched by bytes only: the cap on frames per write that
+   * keeps requests and replies overlapping does not apply to one stream's flow of messages, where
+   * every write would only cost a syscall (see Outbox.pushData).
+   */
+  sendStreamData(frame: Buffer): void;
   /** Flushes what is queued, then closes the write side. The connection reports close when both ends are done. */
   end(): void;
   /** Closes at once, dropping anything queued. */

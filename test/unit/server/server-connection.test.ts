@@ -57,6 +57,10 @@ class FakeConnection implements Connection {
     for (const part of Buffer.isBuffer(frame) ? [frame] : frame) this.decoder.push(part);
   }
 
+  sendStreamData(frame: Buffer): void {
+    this.send(frame);
+  }
+
   end(): void {
     this.ended = true;
   }
