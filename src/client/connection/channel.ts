@@ -7,11 +7,9 @@ import { RpcError } from '../../errors/rpc-error';
 import { decodeCredit, descriptorStreamKind, type ServiceDescriptor } from '../../protocol';
 import { type ClientStreamAttempt, TurnBudget } from '../../stream';
 import { ChannelStreamWire } from './stream-wire';
-import { FRAME_HEADER_BYTES, FrameFlags, FrameType } from '../../protocol/frame';
+import { FrameFlags, FrameType } from '../../protocol/frame';
 import { encodeFrame, finishFrame } from '../../protocol/frame-encoder';
-import { LOAD_REPORT_BYTES, type LoadReport, readLoadReport } from '../../protocol/load-report';
-import { decodeError, encodeRequestFramed } from '../../protocol/messages';
-import { encodeRequestV2Framed } from '../../protocol/request-head';
+import type { LoadReport } from '../../protocol/load-report';
 import { type Connection, KEEPALIVE_TIMEOUT_REASON } from '../../transport';
 import { IdTable } from '../../util';
 import { turnNowMs } from '../../util/turn-clock';
@@ -21,6 +19,8 @@ import { closeGracefully, openSession, type Session, type SessionOptions } from 
 import { PeakEwma } from './peak-ewma';
 import { Pending, type PendingOwner } from './pending';
 import { ReconnectBackoff } from './reconnect-backoff';
+import { type LoadReportSink, settleReply } from './reply-decoder';
+import { encodeRequest } from './request-encoder';
 
 export { RECONNECT_INITIAL_MS, RECONNECT_MAX_MS } from './reconnect-backoff';
 
@@ -49,7 +49,7 @@ const NO_SERVICES: Readonly<Record<string, ServiceDescriptor>> = Object.freeze({
  * lazily after a loss (with capped, jittered backoff after a failure), and never leaves a call
  * hanging: every pending call settles on reply, cancel or loss.
  */
-export class Channel implements PendingOwner {
+export class Channel implements PendingOwner, LoadReportSink {
   private life: LifeState = 'idle';
   private session: Session | null = null;
   private connecting: Promise<void> | null = null;
@@ -184,22 +184,9 @@ export class Channel implements PendingOwner {
     const session = this.session as Session;
     let frame: Buffer; // the payload behind room for the header, which is written once the id is known
     try {
-      frame = encodeRequestFor(session, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
+      frame = encodeRequest(session, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
     } catch (err) {
-      return Promise.reject(
-        new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
-      );
-    }
-    const payloadBytes = frame.length - FRAME_HEADER_BYTES;
-    if (payloadBytes > session.peerMaxFrameBytes) {
-      return Promise.reject(
-        new RpcError(
-          'RESOURCE_EXHAUSTED',
-          `request of ${payloadBytes} bytes exceeds the server's limit of ${session.peerMaxFrameBytes}`,
-          { reason: ErrorReason.FRAME_TOO_LARGE },
-          { notProcessed: true },
-        ),
-      );
+      return Promise.reject(err); // an RpcError: arguments that do not encode, or a frame too large
     }
     const id = this.nextId();
     return new Promise((resolve, reject) => {
@@ -240,17 +227,9 @@ export class Channel implements PendingOwner {
     const args = state.kind === 'server' ? ctx.args : ctx.args.slice(1);
     let frame: Buffer;
     try {
-      frame = encodeRequestFor(session, ctx.service, ctx.method, args, ctx.metadata, timeoutMs); // unary and stream requests share one layout
+      frame = encodeRequest(session, ctx.service, ctx.method, args, ctx.metadata, timeoutMs); // unary and stream requests share one layout
     } catch (err) {
-      return Promise.reject(
-        new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
-      );
-    }
-    const payloadBytes = frame.length - FRAME_HEADER_BYTES;
-    if (payloadBytes > session.peerMaxFrameBytes) {
-      return Promise.reject(
-        new RpcError('RESOURCE_EXHAUSTED', `request of ${payloadBytes} bytes exceeds the server's limit of ${session.peerMaxFrameBytes}`, { reason: ErrorReason.FRAME_TOO_LARGE }, { notProcessed: true }),
-      );
+      return Promise.reject(err);
     }
     const id = this.nextId();
     return new Promise((resolve, reject) => {
@@ -376,26 +355,7 @@ export class Channel implements PendingOwner {
         const now = turnNowMs();
         // A stream's reply ends it; how long it lasted says nothing about the endpoint's latency.
         if (this.streams === null || !this.endStream(id)) this.latency.record(p.sentAt, now);
-        const codec = this.session.codec;
-        if ((flags & FrameFlags.LOAD_REPORT) !== 0 && payload.length >= LOAD_REPORT_BYTES) {
-          this.serverLoad = readLoadReport(payload);
-          this.serverLoadAtMs = now;
-          payload = payload.subarray(LOAD_REPORT_BYTES);
-        }
-        if (type === FrameType.RESPONSE) {
-          let value: unknown;
-          try {
-            value = codec.decode(payload);
-          } catch (err) {
-            p.reject(new RpcError('INTERNAL', `undecodable reply: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }));
-            this.afterSettle();
-            return;
-          }
-          p.resolve(value);
-        } else {
-          const e = decodeError(codec, payload);
-          p.reject(new RpcError(e.code, e.message, e.details, { notProcessed: (flags & FrameFlags.NOT_PROCESSED) !== 0 }));
-        }
+        settleReply(p, type, flags, payload, this.session.codec, now, this);
         this.afterSettle();
         return;
       }
@@ -461,16 +421,4 @@ export class Channel implements PendingOwner {
       p.reject(new RpcError(err.code, err.message, err.details));
     }
   }
-}
-
-/** A REQUEST in the session's layout: protocol v2 puts the admission head ahead of the arguments. */
-function encodeRequestFor(session: Session, service: string, method: string, args: unknown[], metadata: Record<string, string>, timeoutMs: number): Buffer {
-  return session.version >= 2
-    ? encodeRequestV2Framed(session.codec, service, method, args, hasKeys(metadata) ? metadata : null, timeoutMs)
-    : encodeRequestFramed(session.codec, service, method, args, metadata, timeoutMs);
-}
-
-function hasKeys(metadata: Record<string, string>): boolean {
-  for (const _ in metadata) return true;
-  return false;
 }
