@@ -8,31 +8,22 @@ import type { ServiceDescriptor } from '../../protocol';
 import { FrameType } from '../../protocol/frame';
 import { encodeFrame, finishFrame } from '../../protocol/frame-encoder';
 import type { LoadReport } from '../../protocol/load-report';
-import { type Connection, KEEPALIVE_TIMEOUT_REASON } from '../../transport';
+import type { Connection } from '../../transport';
 import { IdTable } from '../../util';
 import { turnNowMs } from '../../util/turn-clock';
 import type { ChannelCall } from './channel-call';
+import type { ChannelOptions } from './channel-options';
 import { ChannelStreams, type StreamChannel } from './channel-streams';
-import { closeGracefully, openSession, type Session, type SessionOptions } from './connect';
+import { closeGracefully, openSession, type Session } from './connect';
 import { abortable, asRpcError, notProcessed } from './connect-errors';
 import { PeakEwma } from './peak-ewma';
-import { Pending } from './pending';
+import { owesCancelFrame, Pending } from './pending';
 import { ReconnectBackoff } from './reconnect-backoff';
 import { type LoadReportSink, settleReply } from './reply-decoder';
 import { encodeRequest } from './request-encoder';
 
 export { RECONNECT_INITIAL_MS, RECONNECT_MAX_MS } from './reconnect-backoff';
-
-/** What every channel of a client shares. */
-export interface ChannelOptions extends SessionOptions {
-  /** Pings on quiet connections, to find dead servers; false turns them off. */
-  keepalive: { intervalMs: number; timeoutMs: number } | false;
-  /**
-   * @internal for tests: the id of the channel's first request (default 1), so the u32
-   * wrap-around of request ids can be reached without four billion calls.
-   */
-  firstRequestId?: number;
-}
+export type { ChannelOptions } from './channel-options';
 
 type LifeState = 'idle' | 'connecting' | 'ready' | 'draining' | 'closed';
 
@@ -146,13 +137,8 @@ export class Channel implements StreamChannel, LoadReportSink {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
     const reason = asRpcError(p.call.abortReason);
-    // A call out of time needs no cancel frame: the server holds the same deadline and aborts the
-    // handler itself with DEADLINE_EXCEEDED, where a cancel frame racing it would say CANCELLED.
-    // A stream that went idle is another matter: the server knows of no such deadline.
     const stream = this.streams !== null && this.streams.end(p.id);
-    if (reason.code !== 'DEADLINE_EXCEEDED' || (stream && (reason.details as { reason?: unknown } | undefined)?.reason === ErrorReason.STREAM_IDLE)) {
-      this.session?.conn.send(encodeFrame(FrameType.CANCEL, 0, p.id));
-    }
+    if (owesCancelFrame(reason, stream)) this.session?.conn.send(encodeFrame(FrameType.CANCEL, 0, p.id));
     p.reject(reason);
     this.afterSettle();
   }
@@ -292,12 +278,7 @@ export class Channel implements StreamChannel, LoadReportSink {
     if (conn !== this.session?.conn) return;
     this.session = null;
     if (this.life !== 'closed' && this.life !== 'connecting') this.life = 'idle';
-    if (this.life === 'idle' && reason !== undefined && reason.startsWith(KEEPALIVE_TIMEOUT_REASON)) {
-      // A peer that stopped answering pings (a frozen process, a dead host) counts as a failed
-      // connect: the endpoint leaves the pick set for a reconnect backoff. Reconnecting at once
-      // would make the next call wait out the connect timeout on a socket nobody reads.
-      this.backoff.failed(notProcessed(`${this.address} stopped answering keepalive pings`, ErrorReason.CONNECTION_LOST));
-    }
+    if (this.life === 'idle') this.backoff.lost(this.address, reason);
     if (this.pending.size > 0) {
       this.opts.logger.debug({ peer: this.address, reason, inFlight: this.pending.size }, 'connection lost');
       this.failAll(new RpcError('UNAVAILABLE', `connection to ${this.address} lost${reason ? `: ${reason}` : ''}`, { reason: ErrorReason.CONNECTION_LOST }));
