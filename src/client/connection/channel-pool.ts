@@ -1,6 +1,7 @@
 import { type Instance, instanceAddress } from '../../discovery';
 import type { Transport } from '../../transport';
-import { Channel, type ChannelOptions } from './channel';
+import { Channel } from './channel';
+import type { ChannelOptions } from './channel-options';
 
 /** A transport channels can be opened with, and the number that keys its connections. */
 export interface ChannelTransport {

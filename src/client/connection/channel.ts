@@ -4,41 +4,28 @@ import type { EndpointState } from '../../balancer';
 import { remainingMs } from '../../call/deadline';
 import { ErrorReason } from '../../errors/error-reason';
 import { RpcError } from '../../errors/rpc-error';
-import { decodeCredit, descriptorStreamKind, type ServiceDescriptor } from '../../protocol';
-import { type ClientStreamAttempt, TurnBudget } from '../../stream';
-import { ChannelStreamWire } from './stream-wire';
-import { FRAME_HEADER_BYTES, FrameFlags, FrameType } from '../../protocol/frame';
+import type { ServiceDescriptor } from '../../protocol';
+import { FrameType } from '../../protocol/frame';
 import { encodeFrame, finishFrame } from '../../protocol/frame-encoder';
-import { LOAD_REPORT_BYTES, type LoadReport, readLoadReport } from '../../protocol/load-report';
-import { decodeError, encodeRequestFramed } from '../../protocol/messages';
-import { encodeRequestV2Framed } from '../../protocol/request-head';
-import { type Connection, KEEPALIVE_TIMEOUT_REASON } from '../../transport';
+import type { LoadReport } from '../../protocol/load-report';
+import type { Connection } from '../../transport';
 import { IdTable } from '../../util';
 import { turnNowMs } from '../../util/turn-clock';
 import type { ChannelCall } from './channel-call';
+import type { ChannelOptions } from './channel-options';
+import { ChannelStreams, type StreamChannel } from './channel-streams';
+import { closeGracefully, openSession, type Session } from './connect';
 import { abortable, asRpcError, notProcessed } from './connect-errors';
-import { closeGracefully, openSession, type Session, type SessionOptions } from './connect';
 import { PeakEwma } from './peak-ewma';
-import { Pending, type PendingOwner } from './pending';
+import { owesCancelFrame, Pending } from './pending';
 import { ReconnectBackoff } from './reconnect-backoff';
+import { type LoadReportSink, settleReply } from './reply-decoder';
+import { encodeRequest } from './request-encoder';
 
 export { RECONNECT_INITIAL_MS, RECONNECT_MAX_MS } from './reconnect-backoff';
-
-/** What every channel of a client shares. */
-export interface ChannelOptions extends SessionOptions {
-  /** Pings on quiet connections, to find dead servers; false turns them off. */
-  keepalive: { intervalMs: number; timeoutMs: number } | false;
-  /**
-   * @internal for tests: the id of the channel's first request (default 1), so the u32
-   * wrap-around of request ids can be reached without four billion calls.
-   */
-  firstRequestId?: number;
-}
+export type { ChannelOptions } from './channel-options';
 
 type LifeState = 'idle' | 'connecting' | 'ready' | 'draining' | 'closed';
-
-// The longest a server timer can wait; a stream with no deadline sends it, which the server reads as none.
-const NO_DEADLINE_MS = 2_147_483_647;
 
 const NO_SERVICES: Readonly<Record<string, ServiceDescriptor>> = Object.freeze({});
 
@@ -47,9 +34,10 @@ const NO_SERVICES: Readonly<Record<string, ServiceDescriptor>> = Object.freeze({
  * connecting, ready, draining, closed; reconnect backoff) and its table of pending calls.
  * Connects lazily on the first call (connect and handshake are `openSession`'s), reconnects
  * lazily after a loss (with capped, jittered backoff after a failure), and never leaves a call
- * hanging: every pending call settles on reply, cancel or loss.
+ * hanging: every pending call settles on reply, cancel or loss. A request's layout, a reply's
+ * decoding and the streams live beside it: request-encoder, reply-decoder, channel-streams.
  */
-export class Channel implements PendingOwner {
+export class Channel implements StreamChannel, LoadReportSink {
   private life: LifeState = 'idle';
   private session: Session | null = null;
   private connecting: Promise<void> | null = null;
@@ -61,12 +49,10 @@ export class Channel implements PendingOwner {
   private readonly latency = new PeakEwma();
   private retired = false;
   private advertised: Readonly<Record<string, ServiceDescriptor>> = NO_SERVICES;
-  /** Open stream attempts by id (also in `pending`, which settles them); made on the first stream. */
-  private streams: Map<number, ClientStreamAttempt> | null = null;
-  private budget: TurnBudget | null = null;
-  /** The server's load as its last reply reported it (protocol v2; docs/overload.md), or null. */
+  /** Open stream attempts (also in `pending`, which settles them); made on the first stream. */
+  private streams: ChannelStreams | null = null;
+  // The last load report a reply carried, and when (LoadReportSink): plain fields, as a pick reads them.
   serverLoad: LoadReport | null = null;
-  /** turnNowMs() when `serverLoad` arrived. */
   serverLoadAtMs = 0;
 
   constructor(
@@ -151,13 +137,8 @@ export class Channel implements PendingOwner {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
     const reason = asRpcError(p.call.abortReason);
-    // A call out of time needs no cancel frame: the server holds the same deadline and aborts the
-    // handler itself with DEADLINE_EXCEEDED, where a cancel frame racing it would say CANCELLED.
-    // A stream that went idle is another matter: the server knows of no such deadline.
-    const stream = this.endStream(p.id);
-    if (reason.code !== 'DEADLINE_EXCEEDED' || (stream && (reason.details as { reason?: unknown } | undefined)?.reason === ErrorReason.STREAM_IDLE)) {
-      this.session?.conn.send(encodeFrame(FrameType.CANCEL, 0, p.id));
-    }
+    const stream = this.streams !== null && this.streams.end(p.id);
+    if (owesCancelFrame(reason, stream)) this.session?.conn.send(encodeFrame(FrameType.CANCEL, 0, p.id));
     p.reject(reason);
     this.afterSettle();
   }
@@ -176,7 +157,7 @@ export class Channel implements PendingOwner {
 
   private send(ctx: ChannelCall): Promise<unknown> {
     if (ctx.abortReason !== undefined) return Promise.reject(ctx.abortReason);
-    if (ctx.streamState !== null) return this.openStream(ctx);
+    if (ctx.streamState !== null) return (this.streams ??= new ChannelStreams(this, this.pending)).open(ctx, this.session as Session, this.advertised);
     const timeoutMs = ctx.deadline === undefined ? 0 : remainingMs(ctx.deadline, Date.now());
     if (ctx.deadline !== undefined && timeoutMs === 0) {
       return Promise.reject(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded before the call was sent', { reason: ErrorReason.DEADLINE }, { notProcessed: true }));
@@ -184,22 +165,9 @@ export class Channel implements PendingOwner {
     const session = this.session as Session;
     let frame: Buffer; // the payload behind room for the header, which is written once the id is known
     try {
-      frame = encodeRequestFor(session, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
+      frame = encodeRequest(session, ctx.service, ctx.method, ctx.args, ctx.metadata, timeoutMs);
     } catch (err) {
-      return Promise.reject(
-        new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
-      );
-    }
-    const payloadBytes = frame.length - FRAME_HEADER_BYTES;
-    if (payloadBytes > session.peerMaxFrameBytes) {
-      return Promise.reject(
-        new RpcError(
-          'RESOURCE_EXHAUSTED',
-          `request of ${payloadBytes} bytes exceeds the server's limit of ${session.peerMaxFrameBytes}`,
-          { reason: ErrorReason.FRAME_TOO_LARGE },
-          { notProcessed: true },
-        ),
-      );
+      return Promise.reject(err); // an RpcError: arguments that do not encode, or a frame too large
     }
     const id = this.nextId();
     return new Promise((resolve, reject) => {
@@ -210,113 +178,8 @@ export class Channel implements PendingOwner {
     });
   }
 
-  /**
-   * Opens one attempt of a stream: a REQUEST with the STREAM flag, then the stream's window. The
-   * attempt is pending like a call (its RESPONSE, STREAM_END or ERROR settles it); its other
-   * frames go to the stream. A server without streams is refused here, before anything is sent.
-   */
-  private openStream(ctx: ChannelCall): Promise<unknown> {
-    const session = this.session as Session;
-    const state = ctx.streamState as NonNullable<ChannelCall['streamState']>;
-    const name = `${ctx.service}.${ctx.method}`;
-    if (!session.streams) {
-      return Promise.reject(new RpcError('UNIMPLEMENTED', `${this.address} does not speak streams, so ${name} cannot be called`, { reason: ErrorReason.STREAMS_UNSUPPORTED }, { notProcessed: true }));
-    }
-    // The server's word on the method's kind settles what the caller's arguments mean.
-    const advertised = descriptorStreamKind(this.advertised[ctx.service]?.methods[ctx.method]);
-    if (advertised !== undefined && advertised !== state.kind) {
-      if (!state.retarget(advertised, ctx.args[0])) {
-        const how = advertised === 'client' ? 'call it with invoke()' : 'call it with stream()';
-        return Promise.reject(new RpcError('UNIMPLEMENTED', `${name} is a ${advertised} stream; ${how}`, { reason: ErrorReason.STREAMS_UNSUPPORTED }, { notProcessed: true }));
-      }
-      ctx.stream = advertised;
-    }
-    let timeoutMs = NO_DEADLINE_MS;
-    if (ctx.deadline !== undefined) {
-      timeoutMs = remainingMs(ctx.deadline, Date.now());
-      if (timeoutMs === 0) return Promise.reject(new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded before the stream was opened', { reason: ErrorReason.DEADLINE }, { notProcessed: true }));
-    }
-    // A client or bidi stream's first argument is its input; the wire carries the rest.
-    const args = state.kind === 'server' ? ctx.args : ctx.args.slice(1);
-    let frame: Buffer;
-    try {
-      frame = encodeRequestFor(session, ctx.service, ctx.method, args, ctx.metadata, timeoutMs); // unary and stream requests share one layout
-    } catch (err) {
-      return Promise.reject(
-        new RpcError('INVALID_ARGUMENT', `arguments could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED }, { notProcessed: true }),
-      );
-    }
-    const payloadBytes = frame.length - FRAME_HEADER_BYTES;
-    if (payloadBytes > session.peerMaxFrameBytes) {
-      return Promise.reject(
-        new RpcError('RESOURCE_EXHAUSTED', `request of ${payloadBytes} bytes exceeds the server's limit of ${session.peerMaxFrameBytes}`, { reason: ErrorReason.FRAME_TOO_LARGE }, { notProcessed: true }),
-      );
-    }
-    const id = this.nextId();
-    return new Promise((resolve, reject) => {
-      const p = new Pending(this, id, resolve, reject, ctx, turnNowMs());
-      this.pending.set(id, p);
-      ctx.watcher = p;
-      session.conn.send(finishFrame(frame, FrameType.REQUEST, FrameFlags.STREAM, id));
-      const wire = new ChannelStreamWire(session.conn, session.codec, id, session.peerMaxFrameBytes, (this.budget ??= new TurnBudget()));
-      (this.streams ??= new Map()).set(id, state.beginAttempt(wire));
-    });
-  }
-
-  /** Forgets a stream attempt (it settled, or was cancelled); returns whether there was one. */
-  private endStream(id: number): boolean {
-    const streams = this.streams;
-    if (streams === null) return false;
-    const attempt = streams.get(id);
-    if (attempt === undefined) return false;
-    streams.delete(id);
-    attempt.close();
-    return true;
-  }
-
-  /** STREAM_DATA, STREAM_END and STREAM_CREDIT; frames of a stream that ended are dropped. */
-  private onStreamFrame(type: number, id: number, payload: Buffer): void {
-    const attempt = this.streams?.get(id);
-    if (attempt === undefined) return;
-    // In `pending` for as long as it is in `streams`: both are left together.
-    const p = this.pending.get(id) as Pending;
-    if (type === FrameType.STREAM_CREDIT) {
-      const credit = decodeCredit(payload);
-      if (credit !== undefined) attempt.onCredit(credit.messages, credit.bytes);
-      else this.failStream(p, new RpcError('INTERNAL', 'malformed STREAM_CREDIT frame', { reason: ErrorReason.BAD_REQUEST }));
-      return;
-    }
-    if (type === FrameType.STREAM_END) {
-      this.pending.delete(id);
-      if (p.call.watcher === p) p.call.watcher = null;
-      this.endStream(id);
-      p.resolve(undefined);
-      this.afterSettle();
-      return;
-    }
-    let value: unknown;
-    try {
-      value = (this.session as Session).codec.decode(payload);
-    } catch (err) {
-      this.failStream(p, new RpcError('INTERNAL', `undecodable stream message: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }));
-      return;
-    }
-    if (!attempt.onData(value, payload.length)) {
-      this.failStream(p, new RpcError('RESOURCE_EXHAUSTED', 'the server sent a stream message past its flow-control credit', { reason: ErrorReason.STREAM_OVERRUN }));
-    }
-  }
-
-  /** Fails a stream from our side: the server is told to stop, and the call rejects with `err`. */
-  private failStream(p: Pending, err: RpcError): void {
-    this.pending.delete(p.id);
-    if (p.call.watcher === p) p.call.watcher = null;
-    this.endStream(p.id);
-    this.session?.conn.send(encodeFrame(FrameType.CANCEL, 0, p.id));
-    p.reject(err);
-    this.afterSettle();
-  }
-
-  private nextId(): number {
+  /** @internal the id of the next request (ChannelStreams opens streams with it too). */
+  nextId(): number {
     // u32, never 0 (0 is for connection-level frames), never one still pending after a wrap.
     do {
       this.lastId = (this.lastId + 1) >>> 0 || 1;
@@ -375,34 +238,15 @@ export class Channel implements PendingOwner {
         if (p.call.watcher === p) p.call.watcher = null;
         const now = turnNowMs();
         // A stream's reply ends it; how long it lasted says nothing about the endpoint's latency.
-        if (this.streams === null || !this.endStream(id)) this.latency.record(p.sentAt, now);
-        const codec = this.session.codec;
-        if ((flags & FrameFlags.LOAD_REPORT) !== 0 && payload.length >= LOAD_REPORT_BYTES) {
-          this.serverLoad = readLoadReport(payload);
-          this.serverLoadAtMs = now;
-          payload = payload.subarray(LOAD_REPORT_BYTES);
-        }
-        if (type === FrameType.RESPONSE) {
-          let value: unknown;
-          try {
-            value = codec.decode(payload);
-          } catch (err) {
-            p.reject(new RpcError('INTERNAL', `undecodable reply: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }));
-            this.afterSettle();
-            return;
-          }
-          p.resolve(value);
-        } else {
-          const e = decodeError(codec, payload);
-          p.reject(new RpcError(e.code, e.message, e.details, { notProcessed: (flags & FrameFlags.NOT_PROCESSED) !== 0 }));
-        }
+        if (this.streams === null || !this.streams.end(id)) this.latency.record(p.sentAt, now);
+        settleReply(p, type, flags, payload, this.session.codec, now, this);
         this.afterSettle();
         return;
       }
       case FrameType.STREAM_DATA:
       case FrameType.STREAM_END:
       case FrameType.STREAM_CREDIT:
-        this.onStreamFrame(type, id, payload);
+        if (this.streams !== null) this.streams.onFrame(type, id, payload, this.session);
         return;
       case FrameType.PING:
         conn.send(encodeFrame(FrameType.PONG, 0, id));
@@ -423,8 +267,8 @@ export class Channel implements PendingOwner {
     }
   }
 
-  /** A draining channel with nothing left in flight closes; the next call reconnects. */
-  private afterSettle(): void {
+  /** @internal a call settled: a draining channel with nothing left in flight closes; the next call reconnects. */
+  afterSettle(): void {
     if (this.life !== 'draining' || this.pending.size !== 0) return;
     if (this.retired) void this.close();
     else this.session?.conn.end();
@@ -434,12 +278,7 @@ export class Channel implements PendingOwner {
     if (conn !== this.session?.conn) return;
     this.session = null;
     if (this.life !== 'closed' && this.life !== 'connecting') this.life = 'idle';
-    if (this.life === 'idle' && reason !== undefined && reason.startsWith(KEEPALIVE_TIMEOUT_REASON)) {
-      // A peer that stopped answering pings (a frozen process, a dead host) counts as a failed
-      // connect: the endpoint leaves the pick set for a reconnect backoff. Reconnecting at once
-      // would make the next call wait out the connect timeout on a socket nobody reads.
-      this.backoff.failed(notProcessed(`${this.address} stopped answering keepalive pings`, ErrorReason.CONNECTION_LOST));
-    }
+    if (this.life === 'idle') this.backoff.lost(this.address, reason);
     if (this.pending.size > 0) {
       this.opts.logger.debug({ peer: this.address, reason, inFlight: this.pending.size }, 'connection lost');
       this.failAll(new RpcError('UNAVAILABLE', `connection to ${this.address} lost${reason ? `: ${reason}` : ''}`, { reason: ErrorReason.CONNECTION_LOST }));
@@ -452,25 +291,10 @@ export class Channel implements PendingOwner {
   private failAll(err: RpcError): void {
     const pending = this.pending.entries();
     this.pending.clear();
-    if (this.streams !== null) {
-      for (const attempt of this.streams.values()) attempt.close();
-      this.streams.clear();
-    }
+    if (this.streams !== null) this.streams.closeAll();
     for (const p of pending) {
       if (p.call.watcher === p) p.call.watcher = null;
       p.reject(new RpcError(err.code, err.message, err.details));
     }
   }
-}
-
-/** A REQUEST in the session's layout: protocol v2 puts the admission head ahead of the arguments. */
-function encodeRequestFor(session: Session, service: string, method: string, args: unknown[], metadata: Record<string, string>, timeoutMs: number): Buffer {
-  return session.version >= 2
-    ? encodeRequestV2Framed(session.codec, service, method, args, hasKeys(metadata) ? metadata : null, timeoutMs)
-    : encodeRequestFramed(session.codec, service, method, args, metadata, timeoutMs);
-}
-
-function hasKeys(metadata: Record<string, string>): boolean {
-  for (const _ in metadata) return true;
-  return false;
 }

@@ -1,4 +1,5 @@
 import { ErrorReason, RpcError } from '../../errors';
+import { KEEPALIVE_TIMEOUT_REASON } from '../../transport';
 import { jitteredBackoffMs } from '../../util';
 import { notProcessed } from './connect-errors';
 
@@ -46,6 +47,18 @@ export class ReconnectBackoff {
     this.retryAt = Date.now() + jitteredBackoffMs(this.failures, RECONNECT_INITIAL_MS, RECONNECT_MAX_MS);
     this.failures++;
     if (why !== null) this.last = why;
+  }
+
+  /**
+   * A connection to `address` was lost (`reason`, the transport's). One to a peer that stopped
+   * answering pings (a frozen process, a dead host) counts as a failed connect: the endpoint
+   * leaves the pick set for a reconnect backoff. Reconnecting at once would make the next call
+   * wait out the connect timeout on a socket nobody reads. Any other loss reconnects at once.
+   */
+  lost(address: string, reason: string | undefined): void {
+    if (reason !== undefined && reason.startsWith(KEEPALIVE_TIMEOUT_REASON)) {
+      this.failed(notProcessed(`${address} stopped answering keepalive pings`, ErrorReason.CONNECTION_LOST));
+    }
   }
 
   /** A connection is up: no wait, nothing to report. */
