@@ -39,11 +39,15 @@ export function writeLoadReport(frame: Buffer, at: number, inFlight: number, lim
   frame[at + 7] = us;
 }
 
-/** Reads the load report at the start of `payload` (which holds at least LOAD_REPORT_BYTES). */
-export function readLoadReport(payload: Buffer): LoadReport {
-  return {
-    inFlight: (payload[0] << 8) | payload[1],
-    limit: (payload[2] << 8) | payload[3],
-    queueDelayMs: (payload[4] * 0x1000000 + ((payload[5] << 16) | (payload[6] << 8) | payload[7])) / 1000,
-  };
+/**
+ * Reads the load report at the start of `payload` (which holds at least LOAD_REPORT_BYTES) into
+ * `into` when given (a reply's receiver keeps one report and overwrites it: no object per reply),
+ * else into a new object.
+ */
+export function readLoadReport(payload: Buffer, into?: LoadReport): LoadReport {
+  const r = into ?? { inFlight: 0, limit: 0, queueDelayMs: 0 };
+  r.inFlight = (payload[0] << 8) | payload[1];
+  r.limit = (payload[2] << 8) | payload[3];
+  r.queueDelayMs = (payload[4] * 0x1000000 + ((payload[5] << 16) | (payload[6] << 8) | payload[7])) / 1000;
+  return r;
 }

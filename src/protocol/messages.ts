@@ -109,11 +109,11 @@ function encodeErrorAs(codec: Codec, framed: boolean, code: RpcCode, message: st
   }
 }
 
-/** Decodes an error reply; a malformed one reads as INTERNAL with what was wrong. */
-export function decodeError(codec: Codec, payload: Buffer): ErrorMessage {
+/** Decodes an error reply (from `start`); a malformed one reads as INTERNAL with what was wrong. */
+export function decodeError(codec: Codec, payload: Buffer, start = 0): ErrorMessage {
   let m: unknown;
   try {
-    m = codec.decode(payload);
+    m = codec.decode(payload, start);
   } catch (err) {
     return { code: 'INTERNAL', message: `undecodable error reply: ${(err as Error).message}` };
   }

@@ -60,7 +60,7 @@ export class Dispatcher {
   private readonly table = new Map<string, Map<string, MethodEntry>>();
   /** What the handshake advertises. */
   readonly descriptors: Record<string, ServiceDescriptor> = {};
-  private readonly wire = new WireMethodCache();
+  private readonly wire = new WireMethodCache<MethodEntry>();
 
   constructor(services: readonly ServiceDefinition[], globalMiddlewares: readonly Middleware[]) {
     for (const service of services) {

@@ -1,7 +1,5 @@
-import type { MethodEntry } from './dispatcher';
-
 /**
- * Finds a v2 request's method by the bytes of its names (the head's length fields and names, as
+ * Finds a v2 request's method (a dispatcher's entry, `E`) by the bytes of its names (the head's length fields and names, as
  * sent), so a server neither decodes two strings nor hashes them into two maps per call.
  *
  * Why: decoding the names cost two native `toString` calls and two short-lived strings per
@@ -12,11 +10,11 @@ import type { MethodEntry } from './dispatcher';
  * Only methods that exist are remembered, so what it holds is bounded by the methods served
  * (a peer sending made-up names takes the slow path every time and adds nothing).
  */
-export class WireMethodCache {
-  private readonly byHash = new Map<number, CachedMethod>();
+export class WireMethodCache<E> {
+  private readonly byHash = new Map<number, CachedMethod<E>>();
 
   /** The entry for the names in `payload[from, to)`, or undefined when not seen yet. */
-  find(payload: Buffer, from: number, to: number): MethodEntry | undefined {
+  find(payload: Buffer, from: number, to: number): E | undefined {
     let c = this.byHash.get(hashBytes(payload, from, to));
     while (c !== undefined) {
       if (sameBytes(c.key, payload, from, to)) return c.entry;
@@ -26,18 +24,18 @@ export class WireMethodCache {
   }
 
   /** Remembers that the names in `payload[from, to)` are `entry`'s (copies the bytes). */
-  remember(payload: Buffer, from: number, to: number, entry: MethodEntry): void {
+  remember(payload: Buffer, from: number, to: number, entry: E): void {
     const h = hashBytes(payload, from, to);
     const key = Buffer.from(payload.subarray(from, to));
     this.byHash.set(h, { key, entry, next: this.byHash.get(h) });
   }
 }
 
-interface CachedMethod {
+interface CachedMethod<E> {
   readonly key: Buffer;
-  readonly entry: MethodEntry;
+  readonly entry: E;
   /** Another method whose names hash the same. */
-  readonly next: CachedMethod | undefined;
+  readonly next: CachedMethod<E> | undefined;
 }
 
 /** FNV-1a over the span (32 bits): the names are short, so a byte loop beats a native call. */

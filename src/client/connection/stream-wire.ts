@@ -24,7 +24,7 @@ export class ChannelStreamWire implements StreamWire {
     if (size > this.peerMaxFrameBytes) {
       throw new RpcError('RESOURCE_EXHAUSTED', `stream message of ${size} bytes exceeds the server's limit of ${this.peerMaxFrameBytes}`, { reason: ErrorReason.FRAME_TOO_LARGE });
     }
-    this.conn.send(finishFrame(frame, FrameType.STREAM_DATA, 0, this.id));
+    this.conn.sendStreamData(finishFrame(frame, FrameType.STREAM_DATA, 0, this.id));
     return size;
   }
 
