@@ -15,8 +15,8 @@ export interface AdmissionOptions {
   limit?: 'adaptive' | number;
   /**
    * The longest a call may wait in the admission queue before it starts, in ms. Default: derived
-   * from the deadlines callers send (half the typical budget, between 100 ms and 10 s); when a
-   * standing queue forms the bound tightens CoDel-style to a quarter of the budget (at least 5 ms).
+   * from the deadlines callers send (a quarter of the typical budget, between 10 ms and 10 s); when a
+   * standing queue forms the bound tightens CoDel-style to half of that (docs/overload.md).
    */
   maxQueueMs?: number;
 }
