@@ -28,6 +28,24 @@ function timeouts(): number {
 }
 
 describe('DeadlineTimers', () => {
+  it('shares one Node timer among durations within the same millisecond (a server arms fractions)', async () => {
+    const timers = new DeadlineTimers();
+    const log: string[] = [];
+    const setTimeoutSpy = jest.spyOn(global, 'setTimeout');
+    const armedAt = performance.now();
+    const entries = [29.1, 29.5, 29.999, 30].map((ms, i) => {
+      const e = new Entry(`e${i}`, log);
+      timers.arm(e, ms);
+      return e;
+    });
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
+    setTimeoutSpy.mockRestore();
+    await sleep(80);
+    expect(log).toEqual(['e0', 'e1', 'e2', 'e3']);
+    // Never early: each expired at or after its own duration (rounded up to the millisecond).
+    for (const e of entries) expect((e.expiredAt as number) - armedAt).toBeGreaterThanOrEqual(30);
+  });
+
   it('expires entries of one duration in the order they were armed, none before its time', async () => {
     const timers = new DeadlineTimers();
     const log: string[] = [];
