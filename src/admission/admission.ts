@@ -165,6 +165,8 @@ export class Admission {
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweepArmed = false;
   private standing = false;
+  /** When the queue last emptied (performance.now()); a standing queue ends once it stays empty. */
+  private emptiedAtMs = 0;
   private intervalStartMs = 0;
   private intervalMinWaitMs = Infinity;
   /** Queued calls started per ms, measured over the last rate window; 0 until measured. */
@@ -244,6 +246,9 @@ export class Admission {
   /** Queues a call admit() answered QUEUE for. */
   enqueue(call: QueuedCall, nowMs: number): void {
     if (this.queue.length === 0) {
+      // A queue that emptied for a moment under overload (LIFO and the target clear it between
+      // slices) is the same standing queue: only one that stayed empty for an interval is over.
+      if (this.standing && nowMs - this.emptiedAtMs > CODEL_INTERVAL_MS) this.standing = false;
       if (!this.standing) {
         this.intervalStartMs = nowMs;
         this.intervalMinWaitMs = Infinity;
@@ -338,7 +343,7 @@ export class Admission {
     }
     this.draining = false;
     if (this.queue.length === 0) {
-      this.standing = false;
+      this.emptiedAtMs = now;
     } else {
       this.sweep(now);
       // Yield to I/O, then go on; a call that finishes schedules the drain when the limit is full.
@@ -414,9 +419,10 @@ export class Admission {
   // Answers expired calls when nothing else runs the queue (every slot held by slow async calls).
   private sweepTick(): void {
     this.sweepArmed = false;
-    this.sweep(this.deps.now());
+    const now = this.deps.now();
+    this.sweep(now);
     if (this.queue.length === 0) {
-      this.standing = false;
+      this.emptiedAtMs = now;
       return;
     }
     if (this.running < this.limit) this.scheduleDrain();

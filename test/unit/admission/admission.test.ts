@@ -178,6 +178,38 @@ describe('Admission', () => {
     expect(Math.max(0, ...queuedAges)).toBeLessThanOrEqual(adm.targetMs + 1);
   });
 
+  it('stays LIFO through a moment of empty queue, and leaves it once the queue stayed empty for an interval', () => {
+    const { loop, adm, stats } = setup({ maxQueueMs: 100 });
+    for (let t = 0; t < 400; t++) {
+      arrive(loop, adm, stats, `c${t}`, 1000, 2);
+      loop.now += 1;
+      if (t % 5 === 4) loop.turn();
+    }
+    expect(adm.isStanding).toBe(true);
+    // Let the queue run dry, then a burst 5 ms later: still the same overload, still LIFO.
+    for (let i = 0; i < 200 && adm.queued > 0; i++) {
+      loop.now += 1;
+      loop.turn();
+    }
+    expect(adm.queued).toBe(0);
+    loop.now += 5;
+    arrive(loop, adm, stats, 'again', 1000, 2);
+    expect(adm.isStanding).toBe(true);
+    loop.turn();
+    // Quiet for longer than an interval: the next queue starts FIFO.
+    for (let i = 0; i < 10; i++) {
+      loop.now += 20;
+      loop.turn();
+    }
+    expect(adm.queued).toBe(0);
+    arrive(loop, adm, stats, 'later-a', 1000, 2);
+    arrive(loop, adm, stats, 'later-b', 1000, 2);
+    arrive(loop, adm, stats, 'later-c', 1000, 2);
+    arrive(loop, adm, stats, 'later-d', 1000, 2);
+    expect(adm.isStanding).toBe(false);
+    loop.turn();
+  });
+
   it('leaves LIFO when the queue empties, and sheds nothing at 80% of what the loop can run', () => {
     const { loop, adm, stats } = setup();
     // 2 ms handlers, one every 2.5 ms on average (bursty: 2 at once, then a 5 ms pause).
