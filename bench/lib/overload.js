@@ -191,8 +191,15 @@ async function runOverloadJob(job, w, log, capacities = new Map()) {
       if (capacity) {
         // The same closed loop as a calibration, its number unused: it warms this server process
         // (JIT, pools, the adaptive limit's first windows) as a calibration warms the row C comes
-        // from, so the first load point does not measure a cold process.
-        const warm = await calibrate(v, true);
+        // from, so the first load point does not measure a cold process. Fresh connections first,
+        // as for every point: a breaker the last overload opened must not fail the warm-up.
+        if (rows.length > 0) await reconnect();
+        let warm = 0;
+        try {
+          warm = await calibrate(v, true);
+        } catch (err) {
+          log(`  W9 ${job.key} ${v.method}: warm-up failed (${String((err && err.message) || err).slice(0, 80)}); measuring anyway`);
+        }
         log(`  W9 ${job.key} ${v.method}: capacity C = ${Math.round(capacity)} calls/s, from ${job.capacityFrom} (warm-up ran ${Math.round(warm)} calls/s)`);
       } else {
         if (rows.length > 0) await reconnect();

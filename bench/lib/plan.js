@@ -69,6 +69,24 @@ const SYSTEMS = {
 const OVERLOAD_JOBS = [
   { system: 'rivet', key: 'rivet:no-admission', label: 'Rivet, admission: false', serverOptions: { admission: false } },
   { system: 'rivet', key: 'rivet', label: 'Rivet (defaults)', capacityFrom: 'rivet:no-admission' },
+  // The ablation (docs/overload.md): each row adds one part of admission to the one before; the
+  // defaults row above has them all (load reports change nothing against W9's single server).
+  {
+    system: 'rivet', key: 'rivet:abl-deadline', label: 'Rivet ablation: deadline checks only', capacityFrom: 'rivet:no-admission',
+    serverOptions: { admissionParts: { queueDiscipline: false, adaptiveLimit: false, backstop: false, loadReports: false } },
+  },
+  {
+    system: 'rivet', key: 'rivet:abl-discipline', label: 'Rivet ablation: + queue discipline', capacityFrom: 'rivet:no-admission',
+    serverOptions: { admissionParts: { adaptiveLimit: false, backstop: false, loadReports: false } },
+  },
+  {
+    system: 'rivet', key: 'rivet:abl-limit', label: 'Rivet ablation: + adaptive limit, backstop', capacityFrom: 'rivet:no-admission',
+    serverOptions: { admissionParts: { loadReports: false } }, clientOptions: { throttle: false },
+  },
+  {
+    system: 'rivet', key: 'rivet:abl-throttle', label: 'Rivet ablation: + client throttling', capacityFrom: 'rivet:no-admission',
+    serverOptions: { admissionParts: { loadReports: false } },
+  },
   { system: 'nest', key: 'nest', label: 'NestJS 11 TCP' },
   { system: 'moleculer', key: 'moleculer', label: 'Moleculer 0.14 (defaults)' },
   { system: 'moleculer', key: 'moleculer:bulkhead', label: 'Moleculer 0.14, bulkhead tuned', serverOptions: { bulkhead: true }, capacityFrom: 'moleculer' },

@@ -10,6 +10,8 @@ async function connect(addresses, options) {
     endpoints: { Bench: addresses },
     interceptors: noopInterceptors(options.interceptors),
     logger: false,
+    // W9's ablation turns the client's adaptive throttling off for the rows before its step.
+    ...(options.throttle === false ? { policy: { throttle: false } } : {}),
   });
   const bench = client.proxy('Bench');
   return {

@@ -48,7 +48,11 @@ serve(async (options) => {
 
   const base = { services: [BenchService], interceptors: noopInterceptors(options.interceptors), logger: false };
   let app;
-  if (options.admission !== undefined) {
+  // The W9 ablation's switches: createApp's internal second argument (docs/overload.md).
+  const internals = options.admissionParts ? { admissionParts: options.admissionParts } : undefined;
+  if (options.admissionParts) {
+    app = await createApp(base, internals);
+  } else if (options.admission !== undefined) {
     try {
       app = await createApp({ ...base, admission: options.admission });
     } catch (err) {
