@@ -5,6 +5,7 @@ import { ErrorReason, RivetConfigError, RivetErrorCode, RpcError } from '../erro
 import type { CodecName } from '../protocol';
 import type { Connection, Listener, Transport } from '../transport';
 import { Dispatcher, type InProcessCall } from './dispatcher';
+import { callThroughAdmission } from './in-process-admission';
 import { ServerConnection } from './server-connection';
 import { DEFAULT_MAX_STREAMS_PER_CONNECTION } from './server-streams';
 import { DEFAULT_STREAM_WINDOW, type ResolvedStreamWindow } from '../stream';
@@ -135,7 +136,8 @@ export class Server {
    * Runs a call in this process through the same composed chain as a call from the wire (see
    * {@link Dispatcher.callInProcess}). Once the server is closing, rejects UNAVAILABLE (not
    * processed, reason SERVER_DRAINING) without running anything; calls already running are waited
-   * for by the drain, and aborted with SERVER_SHUTDOWN when it times out.
+   * for by the drain, and aborted with SERVER_SHUTDOWN when it times out. With admission on, the
+   * call is admitted, queued or refused as a call from the wire is (in-process-admission.ts).
    */
   callInProcess(call: InProcessCall): Promise<unknown> {
     if (this.closing !== null) {
@@ -143,6 +145,8 @@ export class Server {
         new RpcError('UNAVAILABLE', 'server is draining; send the call elsewhere', { reason: ErrorReason.SERVER_DRAINING }, { notProcessed: true }),
       );
     }
+    // Through admission as a wire call goes: an overloaded server refuses JSON callers too.
+    if (this.admission !== null) return callThroughAdmission(this.admission, this.dispatcher, call, this.inProcessTracker);
     return this.dispatcher.callInProcess(call, this.inProcessTracker);
   }
 

@@ -1,0 +1,113 @@
+import { type Admission, Sample, type QueuedCall, type ShedReason, Verdict } from '../admission';
+import type { MethodStats } from '../admission';
+import { ErrorReason, isRpcError, RpcError } from '../errors';
+import type { Dispatcher, InProcessCall, InProcessTracker } from './dispatcher';
+
+// The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days).
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Runs an in-process call (the HTTP gateway's) through the server's admission, as a call from the
+ * wire is: refused at once when its deadline cannot be met or the queue is full, queued while the
+ * limit or the slice is used up, and counted in the adaptive limit and the method's service time.
+ * Without this, JSON callers would run on an overloaded server while binary callers were shed, and
+ * take the CPU admission was keeping for them.
+ *
+ * Refusals reject as a wire call's would: DEADLINE_EXCEEDED, or RESOURCE_EXHAUSTED with reason
+ * OVERLOADED and `retryAfterMs` (the gateway answers 429 with Retry-After), both not processed.
+ * An unknown or streaming method goes straight to the dispatcher, which refuses it.
+ */
+export function callThroughAdmission(adm: Admission, dispatcher: Dispatcher, call: InProcessCall, track: InProcessTracker): Promise<unknown> {
+  const entry = dispatcher.lookup(call.service, call.method);
+  if (entry === undefined || entry.stream !== undefined) return dispatcher.callInProcess(call, track);
+  let timeoutMs = Math.min(Math.max(1, call.timeoutMs), MAX_TIMER_MS);
+  if (entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs) timeoutMs = entry.timeoutMs;
+  const now = performance.now();
+  const verdict = adm.admit(entry.stats, now + timeoutMs, timeoutMs, now);
+  if (verdict === Verdict.RUN) return runAdmitted(adm, dispatcher, call, track, entry.stats, now);
+  if (verdict === Verdict.QUEUE) {
+    return new Promise<unknown>((resolve, reject) => {
+      adm.enqueue(new QueuedInProcess(adm, dispatcher, call, track, entry.stats, now, now + timeoutMs, resolve, reject), now);
+    });
+  }
+  const reason: ShedReason = verdict === Verdict.SHED_DEADLINE ? 'DEADLINE' : 'QUEUE_FULL';
+  adm.recordShed(entry.stats, reason, 0, call.peer.address, now);
+  return Promise.reject(shedError(reason, adm.retryAfterMs()));
+}
+
+/** The error a refused call rejects with (the same as a wire call's refusal). */
+function shedError(reason: ShedReason, retryAfterMs: number): RpcError {
+  if (reason === 'DEADLINE') {
+    return new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded before the call started', { reason: ErrorReason.DEADLINE }, { notProcessed: true });
+  }
+  return new RpcError(
+    'RESOURCE_EXHAUSTED',
+    'server overloaded; the call was not started, send it elsewhere',
+    { reason: ErrorReason.OVERLOADED, retryAfterMs },
+    { notProcessed: true },
+  );
+}
+
+/** Runs a call admission counted as running, and reports its run and its end. */
+function runAdmitted(adm: Admission, dispatcher: Dispatcher, call: InProcessCall, track: InProcessTracker, stats: MethodStats, startedAtMs: number): Promise<unknown> {
+  const result = dispatcher.callInProcess(call, track);
+  const ranAt = performance.now();
+  adm.ran(ranAt - startedAtMs, ranAt);
+  const end = (sample: number): void => adm.finish(stats, startedAtMs, performance.now(), true, sample);
+  return result.then(
+    (value) => {
+      end(Sample.FULL);
+      return value;
+    },
+    (err: unknown) => {
+      // Cut short by its deadline: a latency the limit must see, not a service time. Cancelled: neither.
+      const code = isRpcError(err) ? err.code : undefined;
+      end(code === 'DEADLINE_EXCEEDED' ? Sample.LIMIT_ONLY : code === 'CANCELLED' ? Sample.NONE : Sample.FULL);
+      throw err;
+    },
+  );
+}
+
+/** An in-process call waiting in the admission queue; its caller may go away meanwhile. */
+class QueuedInProcess implements QueuedCall {
+  done = false;
+  readonly peerAddress: string;
+  private readonly onAbort = (): void => {
+    if (this.done) return;
+    this.done = true;
+    this.reject(new RpcError('CANCELLED', 'cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }, { notProcessed: true }));
+  };
+
+  constructor(
+    private readonly adm: Admission,
+    private readonly dispatcher: Dispatcher,
+    private readonly call: InProcessCall,
+    private readonly track: InProcessTracker,
+    readonly stats: MethodStats,
+    readonly arrivedAtMs: number,
+    readonly deadlineAtMs: number,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    this.peerAddress = call.peer.address;
+    call.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  start(nowMs: number): void {
+    this.settle();
+    // What is left of its budget once it starts.
+    const left = Math.max(1, this.deadlineAtMs - nowMs);
+    runAdmitted(this.adm, this.dispatcher, { ...this.call, timeoutMs: left }, this.track, this.stats, nowMs).then(this.resolve, this.reject);
+  }
+
+  shed(reason: ShedReason, retryAfterMs: number): void {
+    if (this.done) return;
+    this.settle();
+    this.reject(shedError(reason, retryAfterMs));
+  }
+
+  private settle(): void {
+    this.done = true;
+    this.call.signal?.removeEventListener('abort', this.onAbort);
+  }
+}

@@ -1,0 +1,81 @@
+import { Method, Service } from '../../../src';
+import { Harness } from '../../helpers/apps';
+
+/** An async handler that holds its slot for the time it is asked to. */
+@Service('Slow')
+class SlowService {
+  runs = 0;
+
+  @Method()
+  async hold(ms: number): Promise<number> {
+    this.runs++;
+    await new Promise((r) => setTimeout(r, ms));
+    return ms;
+  }
+}
+
+async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text), headers: res.headers };
+}
+
+describe('HTTP gateway calls go through admission, as wire calls do', () => {
+  const h = new Harness();
+  afterEach(() => h.close());
+
+  it('an overloaded server answers 429 OVERLOADED with Retry-After, runs nothing it refused, and serves again after', async () => {
+    // One async call at a time, and no call waits longer than 20 ms for its turn.
+    const { app, httpPort } = await h.serve({ services: [SlowService], admission: { limit: 1, maxQueueMs: 20 }, http: { port: 0 } });
+    const base = `http://127.0.0.1:${httpPort}`;
+    const svc = app.get(SlowService);
+    const holder = post(base, '/rpc/Slow/hold', [400]);
+    await new Promise((r) => setTimeout(r, 50));
+    const refused = await Promise.all(Array.from({ length: 5 }, () => post(base, '/rpc/Slow/hold', [1])));
+    for (const r of refused) {
+      expect(r.status).toBe(429);
+      expect(r.body.code).toBe('RESOURCE_EXHAUSTED');
+      expect(r.body.details.reason).toBe('OVERLOADED');
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    expect((await holder).status).toBe(200);
+    // Only the holder ran; the refused calls never reached the handler.
+    expect(svc.runs).toBe(1);
+    const after = await post(base, '/rpc/Slow/hold', [1]);
+    expect(after).toMatchObject({ status: 200, body: 1 });
+    expect(svc.runs).toBe(2);
+  }, 20_000);
+
+  it('a call whose deadline cannot be met is answered 504 at once and does not run', async () => {
+    const { app, httpPort } = await h.serve({ services: [SlowService], admission: { limit: 1, maxQueueMs: 1_000 }, http: { port: 0 } });
+    const base = `http://127.0.0.1:${httpPort}`;
+    const holder = post(base, '/rpc/Slow/hold', [300]);
+    await new Promise((r) => setTimeout(r, 50));
+    // Queued behind the holder with a 30 ms budget: it expires in the queue and never starts.
+    const t0 = performance.now();
+    const late = await post(base, '/rpc/Slow/hold', [1], { 'rivet-timeout-ms': '30' });
+    expect(late.status).toBe(504);
+    expect(late.body.code).toBe('DEADLINE_EXCEEDED');
+    expect(performance.now() - t0).toBeLessThan(290);
+    expect((await holder).status).toBe(200);
+    expect(app.get(SlowService).runs).toBe(1);
+  }, 20_000);
+
+  it('queues a call while the limit is full and runs it when a slot frees, within its deadline', async () => {
+    const { app, httpPort } = await h.serve({ services: [SlowService], admission: { limit: 1, maxQueueMs: 2_000 }, http: { port: 0 } });
+    const base = `http://127.0.0.1:${httpPort}`;
+    const results = await Promise.all([post(base, '/rpc/Slow/hold', [100]), post(base, '/rpc/Slow/hold', [100]), post(base, '/rpc/Slow/hold', [100])]);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(app.get(SlowService).runs).toBe(3);
+    expect(app.load().concurrency).toBe(0);
+    expect(app.load().queued).toBe(0);
+  }, 20_000);
+
+  it('with admission: false nothing is refused', async () => {
+    const { app, httpPort } = await h.serve({ services: [SlowService], admission: false, http: { port: 0 } });
+    const base = `http://127.0.0.1:${httpPort}`;
+    const results = await Promise.all(Array.from({ length: 6 }, () => post(base, '/rpc/Slow/hold', [100])));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(app.get(SlowService).runs).toBe(6);
+  }, 20_000);
+});
