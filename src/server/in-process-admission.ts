@@ -68,15 +68,18 @@ function runAdmitted(adm: Admission, dispatcher: Dispatcher, call: InProcessCall
   );
 }
 
-/** An in-process call waiting in the admission queue; its caller may go away meanwhile. */
+/**
+ * An in-process call waiting in the admission queue. Its caller may go away meanwhile (its signal
+ * aborts: CANCELLED), and a closing server counts it as a call in progress: the drain waits for it
+ * and stops it (UNAVAILABLE) when the drain times out, so no caller is left waiting for good.
+ */
 class QueuedInProcess implements QueuedCall {
   done = false;
   readonly peerAddress: string;
   private readonly onAbort = (): void => {
-    if (this.done) return;
-    this.done = true;
-    this.reject(new RpcError('CANCELLED', 'cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }, { notProcessed: true }));
+    this.end(new RpcError('CANCELLED', 'cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }, { notProcessed: true }));
   };
+  private readonly stop = (err: RpcError): void => this.end(err);
 
   constructor(
     private readonly adm: Admission,
@@ -90,24 +93,30 @@ class QueuedInProcess implements QueuedCall {
     private readonly reject: (err: unknown) => void,
   ) {
     this.peerAddress = call.peer.address;
+    track.add(this.stop);
     call.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   start(nowMs: number): void {
-    this.settle();
+    this.done = true;
+    this.call.signal?.removeEventListener('abort', this.onAbort);
     // What is left of its budget once it starts.
     const left = Math.max(1, this.deadlineAtMs - nowMs);
     runAdmitted(this.adm, this.dispatcher, { ...this.call, timeoutMs: left }, this.track, this.stats, nowMs).then(this.resolve, this.reject);
+    // Only now: the running call is tracked already, so a drain never sees a moment with neither.
+    this.track.delete(this.stop);
   }
 
   shed(reason: ShedReason, retryAfterMs: number): void {
-    if (this.done) return;
-    this.settle();
-    this.reject(shedError(reason, retryAfterMs));
+    this.end(shedError(reason, retryAfterMs));
   }
 
-  private settle(): void {
+  /** Ends it while queued: admission skips it from now on. */
+  private end(err: RpcError): void {
+    if (this.done) return;
     this.done = true;
     this.call.signal?.removeEventListener('abort', this.onAbort);
+    this.track.delete(this.stop);
+    this.reject(err);
   }
 }

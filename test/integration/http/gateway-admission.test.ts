@@ -71,6 +71,25 @@ describe('HTTP gateway calls go through admission, as wire calls do', () => {
     expect(app.load().queued).toBe(0);
   }, 20_000);
 
+  it('a closing server waits for a queued gateway call, and stops it when the drain times out: no caller left hanging', async () => {
+    const { app, httpPort } = await h.serve({ services: [SlowService], admission: { limit: 1, maxQueueMs: 5_000 }, http: { port: 0 } });
+    const base = `http://127.0.0.1:${httpPort}`;
+    const holder = post(base, '/rpc/Slow/hold', [2_000]);
+    await new Promise((r) => setTimeout(r, 50));
+    const queued = post(base, '/rpc/Slow/hold', [1]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(app.load().queued).toBe(1);
+    const t0 = performance.now();
+    await app.close({ drainTimeoutMs: 200 });
+    // Both settled by the drain's timeout rather than by the holder's 2 s: answered, or cut off.
+    const settled = await Promise.allSettled([holder, queued]);
+    expect(performance.now() - t0).toBeLessThan(1_500);
+    for (const r of settled) {
+      if (r.status === 'fulfilled') expect(r.value.status).toBe(503);
+    }
+    expect(app.get(SlowService).runs).toBe(1);
+  }, 20_000);
+
   it('with admission: false nothing is refused', async () => {
     const { app, httpPort } = await h.serve({ services: [SlowService], admission: false, http: { port: 0 } });
     const base = `http://127.0.0.1:${httpPort}`;
