@@ -21,10 +21,11 @@ export const MAX_HEAD_TIMEOUT_MS = 0xffff_ffff;
 export class RequestHead {
   timeoutMs = 0;
   /**
-   * Where the names' bytes start (the service length field) and end: the span a server can look a
-   * method up by without decoding the names (server/wire-method-cache.ts).
+   * Where the names' bytes start (the service length field, after the 4-byte timeout); they end at
+   * `bodyOffset`: the span a server can look a method up by without decoding the names
+   * (server/wire-method-cache.ts).
    */
-  namesAt = 0;
+  readonly namesAt = 4;
   /** Where the codec-encoded `[args, metadata]` start in the payload (and the names end). */
   bodyOffset = 0;
   private serviceEnd = 0;
@@ -61,7 +62,6 @@ export function readRequestHead(payload: Buffer, into: RequestHead): string | un
   const mLen = (payload[mAt] << 8) | payload[mAt + 1];
   const bodyAt = mAt + 2 + mLen;
   if (bodyAt > n) return 'request head is truncated';
-  into.namesAt = 4;
   into.setSpans(mAt, bodyAt);
   return undefined;
 }

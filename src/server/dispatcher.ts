@@ -128,8 +128,15 @@ export class Dispatcher {
     if (entry.stream !== undefined) {
       return Promise.reject(new RpcError('UNIMPLEMENTED', `${call.service}.${call.method} is a ${entry.stream} stream; only unary methods can be called in process`, { reason: ErrorReason.STREAMS_UNSUPPORTED }));
     }
-    let timeoutMs = Math.min(Math.max(1, call.timeoutMs), MAX_TIMER_MS);
-    if (entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs) timeoutMs = entry.timeoutMs;
+    return this.runInProcess(entry, call, inProcessBudgetMs(entry, call.timeoutMs), track);
+  }
+
+  /**
+   * Runs a unary method's chain for an in-process call with `timeoutMs` left of its budget (what
+   * callInProcess does once the method is found and its budget known; admission calls it for a
+   * call it started from its queue).
+   */
+  runInProcess(entry: MethodEntry, call: InProcessCall, timeoutMs: number, track?: InProcessTracker): Promise<unknown> {
     const ctx = new ServerCall(entry.service, entry.method, call.args, call.metadata, Date.now() + timeoutMs, call.peer);
     return new Promise<unknown>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -170,6 +177,12 @@ export class Dispatcher {
       }
     });
   }
+}
+
+/** An in-process call's budget in ms: the caller's (at least 1 ms, at most a timer's reach), capped by the method's. */
+export function inProcessBudgetMs(entry: MethodEntry, callerTimeoutMs: number): number {
+  const timeoutMs = Math.min(Math.max(1, callerTimeoutMs), MAX_TIMER_MS);
+  return entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs ? entry.timeoutMs : timeoutMs;
 }
 
 /** The innermost stage of a unary method: the handler's value as it is, or a promise. */

@@ -1,10 +1,8 @@
 import { type Admission, Sample, type QueuedCall, type ShedReason, Verdict } from '../admission';
 import type { MethodStats } from '../admission';
 import { ErrorReason, isRpcError, RpcError } from '../errors';
-import type { Dispatcher, InProcessCall, InProcessTracker } from './dispatcher';
-
-// The longest delay a Node.js timer honours (2^31 - 1 ms, about 24.8 days).
-const MAX_TIMER_MS = 2_147_483_647;
+import { type Dispatcher, type InProcessCall, type InProcessTracker, inProcessBudgetMs, type MethodEntry } from './dispatcher';
+import { shedAnswer } from './shed-answer';
 
 /**
  * Runs an in-process call (the HTTP gateway's) through the server's admission, as a call from the
@@ -13,21 +11,20 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Without this, JSON callers would run on an overloaded server while binary callers were shed, and
  * take the CPU admission was keeping for them.
  *
- * Refusals reject as a wire call's would: DEADLINE_EXCEEDED, or RESOURCE_EXHAUSTED with reason
- * OVERLOADED and `retryAfterMs` (the gateway answers 429 with Retry-After), both not processed.
- * An unknown or streaming method goes straight to the dispatcher, which refuses it.
+ * Refusals reject as a wire call's would (shed-answer.ts), flagged not processed; the gateway
+ * answers 429 with Retry-After, or 504. An unknown or streaming method goes straight to the
+ * dispatcher, which refuses it.
  */
 export function callThroughAdmission(adm: Admission, dispatcher: Dispatcher, call: InProcessCall, track: InProcessTracker): Promise<unknown> {
   const entry = dispatcher.lookup(call.service, call.method);
   if (entry === undefined || entry.stream !== undefined) return dispatcher.callInProcess(call, track);
-  let timeoutMs = Math.min(Math.max(1, call.timeoutMs), MAX_TIMER_MS);
-  if (entry.timeoutMs !== undefined && entry.timeoutMs < timeoutMs) timeoutMs = entry.timeoutMs;
+  const timeoutMs = inProcessBudgetMs(entry, call.timeoutMs);
   const now = performance.now();
   const verdict = adm.admit(entry.stats, now + timeoutMs, timeoutMs, now);
-  if (verdict === Verdict.RUN) return runAdmitted(adm, dispatcher, call, track, entry.stats, now);
+  if (verdict === Verdict.RUN) return runAdmitted(adm, dispatcher, entry, call, timeoutMs, track, now);
   if (verdict === Verdict.QUEUE) {
     return new Promise<unknown>((resolve, reject) => {
-      adm.enqueue(new QueuedInProcess(adm, dispatcher, call, track, entry.stats, now, now + timeoutMs, resolve, reject), now);
+      adm.enqueue(new QueuedInProcess(adm, dispatcher, entry, call, track, now, now + timeoutMs, resolve, reject), now);
     });
   }
   const reason: ShedReason = verdict === Verdict.SHED_DEADLINE ? 'DEADLINE' : 'QUEUE_FULL';
@@ -35,24 +32,25 @@ export function callThroughAdmission(adm: Admission, dispatcher: Dispatcher, cal
   return Promise.reject(shedError(reason, adm.retryAfterMs()));
 }
 
-/** The error a refused call rejects with (the same as a wire call's refusal). */
 function shedError(reason: ShedReason, retryAfterMs: number): RpcError {
-  if (reason === 'DEADLINE') {
-    return new RpcError('DEADLINE_EXCEEDED', 'deadline exceeded before the call started', { reason: ErrorReason.DEADLINE }, { notProcessed: true });
-  }
-  return new RpcError(
-    'RESOURCE_EXHAUSTED',
-    'server overloaded; the call was not started, send it elsewhere',
-    { reason: ErrorReason.OVERLOADED, retryAfterMs },
-    { notProcessed: true },
-  );
+  const a = shedAnswer(reason, retryAfterMs);
+  return new RpcError(a.code, a.message, a.details, { notProcessed: true });
 }
 
-/** Runs a call admission counted as running, and reports its run and its end. */
-function runAdmitted(adm: Admission, dispatcher: Dispatcher, call: InProcessCall, track: InProcessTracker, stats: MethodStats, startedAtMs: number): Promise<unknown> {
-  const result = dispatcher.callInProcess(call, track);
+/** Runs a call admission counted as running (`timeoutMs` left of its budget), and reports its run and its end. */
+function runAdmitted(
+  adm: Admission,
+  dispatcher: Dispatcher,
+  entry: MethodEntry,
+  call: InProcessCall,
+  timeoutMs: number,
+  track: InProcessTracker,
+  startedAtMs: number,
+): Promise<unknown> {
+  const result = dispatcher.runInProcess(entry, call, timeoutMs, track);
   const ranAt = performance.now();
   adm.ran(ranAt - startedAtMs, ranAt);
+  const stats: MethodStats = entry.stats;
   const end = (sample: number): void => adm.finish(stats, startedAtMs, performance.now(), true, sample);
   return result.then(
     (value) => {
@@ -75,6 +73,7 @@ function runAdmitted(adm: Admission, dispatcher: Dispatcher, call: InProcessCall
  */
 class QueuedInProcess implements QueuedCall {
   done = false;
+  readonly stats: MethodStats;
   readonly peerAddress: string;
   private readonly onAbort = (): void => {
     this.end(new RpcError('CANCELLED', 'cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER }, { notProcessed: true }));
@@ -84,14 +83,15 @@ class QueuedInProcess implements QueuedCall {
   constructor(
     private readonly adm: Admission,
     private readonly dispatcher: Dispatcher,
+    private readonly entry: MethodEntry,
     private readonly call: InProcessCall,
     private readonly track: InProcessTracker,
-    readonly stats: MethodStats,
     readonly arrivedAtMs: number,
     readonly deadlineAtMs: number,
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (err: unknown) => void,
   ) {
+    this.stats = entry.stats;
     this.peerAddress = call.peer.address;
     track.add(this.stop);
     call.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -100,9 +100,9 @@ class QueuedInProcess implements QueuedCall {
   start(nowMs: number): void {
     this.done = true;
     this.call.signal?.removeEventListener('abort', this.onAbort);
-    // What is left of its budget once it starts.
+    // With what is left of its budget once it starts.
     const left = Math.max(1, this.deadlineAtMs - nowMs);
-    runAdmitted(this.adm, this.dispatcher, { ...this.call, timeoutMs: left }, this.track, this.stats, nowMs).then(this.resolve, this.reject);
+    runAdmitted(this.adm, this.dispatcher, this.entry, this.call, left, this.track, nowMs).then(this.resolve, this.reject);
     // Only now: the running call is tracked already, so a drain never sees a moment with neither.
     this.track.delete(this.stop);
   }

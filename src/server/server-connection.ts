@@ -19,6 +19,7 @@ import type { Connection } from '../transport';
 import { IdTable } from '../util';
 import { type Dispatcher, isThenable, type MethodEntry } from './dispatcher';
 import { ServerCall } from './server-call';
+import { shedAnswer } from './shed-answer';
 import { type ServerStreamOptions, ServerStreams, type StreamTableOwner } from './server-streams';
 
 // How long a refused peer has to close its side after the refusal before the server cuts it.
@@ -386,17 +387,8 @@ export class ServerConnection implements StreamTableOwner {
   }
 
   private sendShed(id: number, reason: ShedReason, retryAfterMs: number): void {
-    if (reason === 'DEADLINE') {
-      this.sendError(id, 'DEADLINE_EXCEEDED', 'deadline exceeded before the call started', { reason: ErrorReason.DEADLINE }, FrameFlags.NOT_PROCESSED);
-    } else {
-      this.sendError(
-        id,
-        'RESOURCE_EXHAUSTED',
-        'server overloaded; the call was not started, send it elsewhere',
-        { reason: ErrorReason.OVERLOADED, retryAfterMs },
-        FrameFlags.NOT_PROCESSED,
-      );
-    }
+    const a = shedAnswer(reason, retryAfterMs);
+    this.sendError(id, a.code, a.message, a.details, FrameFlags.NOT_PROCESSED);
   }
 
   /** Decodes what is left of the request and runs the handler (admission, if on, has counted it). */

@@ -61,15 +61,7 @@ export class Outbox {
       }
     }
     this.queuedFrames++;
-    if (this.blocked) return;
-    if (this.queuedBytes >= OUTBOX_FLUSH_BYTES || this.queuedFrames >= OUTBOX_FLUSH_FRAMES) {
-      this.flush();
-    } else if (!this.scheduled) {
-      this.scheduled = true;
-      // nextTick runs after every promise reaction of this turn, so replies resolved together go
-      // out together, without waiting a whole event-loop phase as setImmediate would.
-      process.nextTick(this.flushBound);
-    }
+    this.queued(this.queuedFrames >= OUTBOX_FLUSH_FRAMES);
   }
 
   /**
@@ -81,11 +73,18 @@ export class Outbox {
   pushData(frame: Buffer): void {
     this.queue.push(frame);
     this.queuedBytes += frame.length;
+    this.queued(false);
+  }
+
+  /** Writes now when a cap is reached (`frameCapReached`, or the byte cap), else at the end of the tick. */
+  private queued(frameCapReached: boolean): void {
     if (this.blocked) return;
-    if (this.queuedBytes >= OUTBOX_FLUSH_BYTES) {
+    if (frameCapReached || this.queuedBytes >= OUTBOX_FLUSH_BYTES) {
       this.flush();
     } else if (!this.scheduled) {
       this.scheduled = true;
+      // nextTick runs after every promise reaction of this turn, so replies resolved together go
+      // out together, without waiting a whole event-loop phase as setImmediate would.
       process.nextTick(this.flushBound);
     }
   }

@@ -1,6 +1,5 @@
-import * as path from 'node:path';
-import * as ts from 'typescript';
 import type { Client, Remote } from '../../src';
+import { typeErrorsOf } from '../helpers/type-check';
 
 /*
  * Type tests for Remote<T>. The assertions below are types: they hold when this file compiles.
@@ -87,20 +86,7 @@ function misuse(inventory: Remote<Inventory>): void {
 
 describe('Remote<T>', () => {
   it('type-checks: every assertion in this file holds and every @ts-expect-error finds its error', () => {
-    const root = path.join(__dirname, '..', '..');
-    const configPath = path.join(root, 'tsconfig.json');
-    const config = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p));
-    const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root, { noEmit: true }, configPath);
-    const program = ts.createProgram({ rootNames: [__filename], options: parsed.options });
-    // This file's own diagnostics only: checking all of src/ again would only repeat typecheck.
-    const self = program.getSourceFile(__filename);
-    const diagnostics = [...program.getOptionsDiagnostics(), ...program.getSyntacticDiagnostics(self), ...program.getSemanticDiagnostics(self)];
-    const host: ts.FormatDiagnosticsHost = {
-      getCanonicalFileName: (f) => f,
-      getCurrentDirectory: () => root,
-      getNewLine: () => '\n',
-    };
-    expect(ts.formatDiagnostics(diagnostics, host)).toBe('');
+    expect(typeErrorsOf(__filename)).toBe('');
     // Referenced so that nothing above is unused.
     expect([proxyOf, misuse].every((f) => typeof f === 'function')).toBe(true);
   });

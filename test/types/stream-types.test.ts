@@ -1,6 +1,5 @@
-import * as path from 'node:path';
-import * as ts from 'typescript';
 import type { Remote, RemoteStream } from '../../src';
+import { typeErrorsOf } from '../helpers/type-check';
 
 /*
  * Type tests for Remote<T> over streaming methods. The assertions are types: they hold when this
@@ -82,15 +81,7 @@ function misuse(market: R): void {
 
 describe('Remote<T> over streams', () => {
   it('type-checks: every assertion in this file holds and every @ts-expect-error finds its error', () => {
-    const root = path.join(__dirname, '..', '..');
-    const configPath = path.join(root, 'tsconfig.json');
-    const config = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p));
-    const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root, { noEmit: true }, configPath);
-    const program = ts.createProgram({ rootNames: [__filename], options: parsed.options });
-    const self = program.getSourceFile(__filename);
-    const diagnostics = [...program.getOptionsDiagnostics(), ...program.getSyntacticDiagnostics(self), ...program.getSemanticDiagnostics(self)];
-    const host: ts.FormatDiagnosticsHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' };
-    expect(ts.formatDiagnostics(diagnostics, host)).toBe('');
+    expect(typeErrorsOf(__filename)).toBe('');
     expect([use, misuse].every((f) => typeof f === 'function')).toBe(true);
   });
 });

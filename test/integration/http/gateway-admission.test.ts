@@ -1,5 +1,6 @@
 import { Method, Service } from '../../../src';
 import { Harness } from '../../helpers/apps';
+import { postJson } from '../../helpers/http';
 
 /** An async handler that holds its slot for the time it is asked to. */
 @Service('Slow')
@@ -14,11 +15,7 @@ class SlowService {
   }
 }
 
-async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text), headers: res.headers };
-}
+const post = postJson;
 
 describe('HTTP gateway calls go through admission, as wire calls do', () => {
   const h = new Harness();

@@ -16,6 +16,7 @@ import {
 } from '../../../src';
 import { FixtureService } from '../../fixtures/fixture-service';
 import { Harness } from '../../helpers/apps';
+import { type JsonReply, postJson } from '../../helpers/http';
 import { logSink } from '../../helpers/log-sink';
 
 interface User {
@@ -94,14 +95,8 @@ let base: string;
 let fixture: FixtureService;
 let narrow: NarrowService;
 
-async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text.length > 0 ? JSON.parse(text) : undefined, headers: res.headers };
+function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<JsonReply> {
+  return postJson(base, path, body, headers);
 }
 
 beforeAll(async () => {

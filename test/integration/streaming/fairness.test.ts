@@ -1,37 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { type Client, createClient } from '../../../src';
+import { type ChildServer, startChildServer } from '../../helpers/child-server-process';
 
 // The server runs in its own process (test/fixtures/stream-server.js, on dist/), so the client's
 // event loop and the server's do not share one thread, as in production.
-async function startFeedServer(): Promise<{ child: ChildProcess; port: number; closed: Promise<void> }> {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'fixtures', 'stream-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('stream server did not start within 10 s')), 10_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`stream server exited (${code}) before it listened`));
-    });
-  });
-  return { child, port, closed };
-}
+const STREAM_SERVER = path.join(__dirname, '..', '..', 'fixtures', 'stream-server.js');
 
 describe('fairness: streams share a connection with unary calls', () => {
-  let server: { child: ChildProcess; port: number; closed: Promise<void> };
+  let server: ChildServer;
   let client: Client;
 
   beforeAll(async () => {
-    server = await startFeedServer();
-    client = createClient({ logger: false, endpoints: { Feed: [`127.0.0.1:${server.port}`] } });
+    server = await startChildServer(0, STREAM_SERVER, []);
+    client = createClient({ logger: false, endpoints: { Feed: [server.address] } });
   }, 20_000);
   afterAll(async () => {
     await client?.close();
