@@ -229,23 +229,54 @@ export const DASHBOARD_JS = `'use strict';
 
   function status(text, cls) { var c = $('conn'); setText(c, text); c.className = 'conn ' + cls; }
 
-  var source = null;
-  function connect() {
-    source = new EventSource('events');
-    source.onopen = function () { status('live', 'live'); };
-    source.onmessage = function (ev) {
-      var snapshot;
-      try { snapshot = JSON.parse(ev.data); } catch (e) { return; }
-      render(snapshot);
-      status('live · ' + new Date(snapshot.at).toLocaleTimeString(), 'live');
-    };
+  function onEvent(m) {
+    if (m.type === 'open') return status('live', 'live');
+    if (m.type === 'error') return status('reconnecting…', 'down');
+    var snapshot;
+    try { snapshot = JSON.parse(m.data); } catch (e) { return; }
+    render(snapshot);
+    status('live · ' + new Date(snapshot.at).toLocaleTimeString(), 'live');
+  }
+
+  // The stream lives in a worker (dashboard-worker.js): while the app is down, each reconnect
+  // attempt fails with a network error that the browser logs in the console of the context that
+  // made it, so the worker keeps that noise out of the page's console, which users' tooling and
+  // end-to-end tests watch. Without workers, the page reads the stream itself.
+  if (typeof Worker === 'function') {
+    try {
+      var worker = new Worker('dashboard-worker.js');
+      worker.onmessage = function (ev) { onEvent(ev.data); };
+      return;
+    } catch (e) { /* fall through: read the stream here */ }
+  }
+  (function connect() {
+    var source = new EventSource('events');
+    source.onopen = function () { onEvent({ type: 'open' }); };
+    source.onmessage = function (ev) { onEvent({ type: 'data', data: ev.data }); };
     source.onerror = function () {
-      status('reconnecting…', 'down');
+      onEvent({ type: 'error' });
       // EventSource retries on its own after a dropped stream; after a refused one (an HTTP error)
       // it gives up, so start over.
       if (source.readyState === EventSource.CLOSED) { source.close(); setTimeout(connect, 2000); }
     };
-  }
-  connect();
+  })();
+})();
+`;
+
+/**
+ * `/rivet/dashboard-worker.js`: reads `/rivet/events` and posts each event to the page as
+ * `{ type: 'open' | 'data' | 'error', data? }`.
+ */
+export const DASHBOARD_WORKER_JS = `'use strict';
+(function connect() {
+  var source = new EventSource('events');
+  source.onopen = function () { postMessage({ type: 'open' }); };
+  source.onmessage = function (ev) { postMessage({ type: 'data', data: ev.data }); };
+  source.onerror = function () {
+    postMessage({ type: 'error' });
+    // EventSource retries on its own after a dropped stream; after a refused one (an HTTP error)
+    // it gives up, so start over.
+    if (source.readyState === EventSource.CLOSED) { source.close(); setTimeout(connect, 2000); }
+  };
 })();
 `;

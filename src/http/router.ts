@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from './dashboard-assets';
+import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS, DASHBOARD_WORKER_JS } from './dashboard-assets';
 import type { DashboardSource } from './dashboard-snapshot';
 import { EventStream } from './event-stream';
 import { Gateway, GATEWAY_PREFIX } from './gateway';
@@ -26,7 +26,9 @@ export interface RouterParts {
 }
 
 // The page loads only its own script and stylesheet and talks only to its own origin.
-const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+const PAGE_CSP = "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+// A worker has its own policy, from its own response: it only reads the event stream.
+const WORKER_CSP = "default-src 'none'; connect-src 'self'";
 
 /** Routes requests by path: `/rpc/*`, `/livez`, `/readyz`, `/metrics`, `/rivet/*`. */
 export class Router {
@@ -79,6 +81,9 @@ export class Router {
       }
       if (path === '/rivet/dashboard.js') return sendBody(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_JS, undefined, head);
       if (path === '/rivet/dashboard.css') return sendBody(res, 200, 'text/css; charset=utf-8', DASHBOARD_CSS, undefined, head);
+      if (path === '/rivet/dashboard-worker.js') {
+        return sendBody(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_WORKER_JS, { 'content-security-policy': WORKER_CSP }, head);
+      }
       if (path === '/rivet/events') return this.events.attach(req, res);
     }
     sendError(res, 404, 'NOT_FOUND', `nothing is served at ${path}`);

@@ -67,6 +67,12 @@ describe('the dashboard page and its event stream', () => {
       expect(nested.status).toBe(200);
       await nested.text();
     }
+    // The script reads the stream in a worker of its own, served with its own policy.
+    const worker = await fetch(`${base}/rivet/dashboard-worker.js`);
+    expect(worker.status).toBe(200);
+    expect(worker.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(worker.headers.get('content-security-policy')).toBe("default-src 'none'; connect-src 'self'");
+    expect(await worker.text()).toContain("new EventSource('events')");
   });
 
   it('streams a snapshot at once and then about one a second, with the methods, health and readiness', async () => {
