@@ -121,7 +121,11 @@ export class Gateway {
         socket.destroy();
         return;
       }
-      if (isRpcError(err)) {
+      if (reasonOf(err) === ErrorReason.STREAMS_UNSUPPORTED) {
+        // Said in the HTTP caller's terms: the dispatcher's message speaks of in-process calls.
+        const m = `${route.service}.${route.method} is a streaming method; streaming over HTTP is not supported yet: call it with a Rivet client`;
+        sendError(res, 501, 'UNIMPLEMENTED', m, (err as RpcError).details);
+      } else if (isRpcError(err)) {
         this.sendRpcError(res, err);
       } else {
         // Not an RpcError: a handler's own bug. Its message and stack stay in the server's log.
@@ -136,7 +140,7 @@ export class Gateway {
   private sendRpcError(res: ServerResponse, err: RpcError): void {
     const headers: HeaderMap = {};
     const retryAfterMs = (err.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
-    if (err.code === 'RESOURCE_EXHAUSTED' && typeof retryAfterMs === 'number' && retryAfterMs > 0) {
+    if (err.code === 'RESOURCE_EXHAUSTED' && typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
       headers['retry-after'] = String(Math.ceil(retryAfterMs / 1000));
     }
     sendError(res, httpStatusOf(err.code), err.code, err.message, err.details, headers);

@@ -126,7 +126,8 @@ describe('HTTP gateway: bad input', () => {
     const r = await call('/rpc/Shop/watch', { body: '[3]' });
     expect(r.status).toBe(501);
     expect(r.body.code).toBe('UNIMPLEMENTED');
-    expect(r.body.message).toMatch(/stream/);
+    expect(r.body.message).toBe('Shop.watch is a streaming method; streaming over HTTP is not supported yet: call it with a Rivet client');
+    expect(r.body.details.reason).toBe('STREAMS_UNSUPPORTED');
     expect(shop.ran).toEqual([]);
   });
 

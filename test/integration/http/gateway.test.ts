@@ -8,6 +8,7 @@ import {
   currentContext,
   Method,
   RateLimit,
+  RpcError,
   RPC_CODES,
   Service,
   type CallContext,
@@ -51,6 +52,11 @@ class CalcService {
   async budget(): Promise<number> {
     const ctx = currentContext() as CallContext;
     return (ctx.deadline as number) - Date.now();
+  }
+
+  @Method()
+  busy(retryAfterMs?: number): never {
+    throw new RpcError('RESOURCE_EXHAUSTED', 'busy', retryAfterMs === undefined ? undefined : { retryAfterMs });
   }
 
   @Method()
@@ -102,7 +108,7 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
 beforeAll(async () => {
   const { app, httpPort } = await h.serve({
     services: [CalcService, FixtureService, LimitedService, NarrowService],
-    interceptors: [recorder, bearerAuth<User>({ verify: (t) => TOKENS[t], exempt: ['Fixture', 'Limited', 'Narrow', 'Calc.add', 'Calc.nothing', 'Calc.whoami', 'Calc.budget', 'Calc.big'] })],
+    interceptors: [recorder, bearerAuth<User>({ verify: (t) => TOKENS[t], exempt: ['Fixture', 'Limited', 'Narrow', 'Calc.add', 'Calc.nothing', 'Calc.whoami', 'Calc.budget', 'Calc.big', 'Calc.busy'] })],
     http: { port: 0 },
   });
   fixture = app.get(FixtureService);
@@ -245,6 +251,23 @@ describe('HTTP gateway', () => {
     expect(codes[0]).toBe(200);
     expect(codes).toContain(429);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each([
+    [2500, '3'],
+    [1000, '1'],
+    [0, '0'],
+  ])('answers RESOURCE_EXHAUSTED with retryAfterMs %d as 429 with Retry-After: %s (whole seconds, rounded up)', async (ms, header) => {
+    const r = await post('/rpc/Calc/busy', [ms]);
+    expect(r.status).toBe(429);
+    expect(r.headers.get('retry-after')).toBe(header);
+    expect(r.body).toEqual({ code: 'RESOURCE_EXHAUSTED', message: 'busy', details: { retryAfterMs: ms } });
+  });
+
+  it('sends no Retry-After when retryAfterMs is not known', async () => {
+    const r = await post('/rpc/Calc/busy', []);
+    expect(r.status).toBe(429);
+    expect(r.headers.get('retry-after')).toBeNull();
   });
 
   it("answers a call refused by the method's bulkhead 429 RESOURCE_EXHAUSTED", async () => {
