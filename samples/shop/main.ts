@@ -112,7 +112,11 @@ async function main(): Promise<void> {
     console.log(`  export RIVET_ADDR=${addresses.join(',')}`);
     console.log('  npm run build && alias rivet="node $PWD/dist/cli/main.js"   # in a project that depends on rivet-rpc: npx rivet');
     console.log('  rivet ls');
-    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    // Ctrl-C, or SIGTERM from a process manager or a container runtime: both stop gracefully.
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
   }
   console.log('\nShutting down gracefully.');
   await gateway.close();
