@@ -61,7 +61,9 @@ export class HttpSurface {
   constructor(private readonly parts: HttpSurfaceParts) {
     const o = parts.options;
     for (const name of o.gateway === false ? [] : (o.gateway.services ?? [])) {
-      if (!parts.services.includes(name)) {
+      if (name.startsWith('rivet.')) {
+        parts.logger.warn({ service: name }, `http.gateway.services names '${name}', which is internal to Rivet and never served over HTTP (use /readyz for health)`);
+      } else if (!parts.services.includes(name)) {
         throw new RivetConfigError(
           RivetErrorCode.RIVET_ERR_INVALID_OPTION,
           `createApp options.http.gateway.services: this app does not serve '${name}'; it serves ${parts.services.join(', ') || 'no services'}.`,

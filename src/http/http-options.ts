@@ -12,7 +12,7 @@ export const DEFAULT_HTTP_HOST = '127.0.0.1';
 
 /** Options of the JSON gateway (`http.gateway`). */
 export interface HttpGatewayOptions {
-  /** The services callable over HTTP. Default: every `@Service` of the app (never the internal `rivet.*` ones). */
+  /** The services callable over HTTP. Default: every `@Service` of the app. Internal `rivet.*` services never are, even when named here. */
   services?: string[];
   /** The largest request body read, in bytes; a larger one is answered 413. Default 1 MiB. */
   maxBodyBytes?: number;
@@ -83,12 +83,9 @@ function resolveGateway(name: string, value: unknown): ResolvedHttpOptions['gate
     if (!Array.isArray(g.services)) {
       throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.services must be an array of service names, e.g. ['Orders'].`);
     }
+    // A `rivet.*` name is kept and never exposed (the app warns when it starts): internal
+    // services answer 404 over HTTP whatever the allowlist says.
     services = g.services.map((s, i) => nonEmptyString(`${name}.services[${i}]`, s));
-    for (const s of services) {
-      if (s.startsWith('rivet.')) {
-        throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `${name}.services: '${s}' is internal to Rivet and is never exposed over HTTP; remove it.`);
-      }
-    }
   }
   return Object.freeze({
     services: services === undefined ? undefined : Object.freeze(services),

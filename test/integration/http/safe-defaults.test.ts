@@ -89,8 +89,15 @@ describe('HTTP: safe by default', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('never exposes internal services, even when they are named in the allowlist', async () => {
-    await expect(h.serve({ services: [EchoService], http: { port: 0, gateway: { services: ['rivet.Health'] } } })).rejects.toThrow(/internal to Rivet/);
+  it('never exposes internal services, even when they are named in the allowlist, and warns about the name', async () => {
+    const sink = logSink();
+    const { httpPort } = await h.serve({ services: [EchoService], logger: sink.logger, http: { port: 0, gateway: { services: ['Echo', 'rivet.Health'] } } });
+    const base = `http://127.0.0.1:${httpPort}`;
+    const health = await fetch(`${base}/rpc/rivet.Health/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[""]' });
+    expect(health.status).toBe(404);
+    expect(((await health.json()) as { code: string }).code).toBe('UNIMPLEMENTED');
+    expect((await post(base, '/rpc/Echo/say')).status).toBe(200);
+    expect(sink.lines.find((l) => l.level === 40 && /internal to Rivet/.test(String(l.msg)))).toBeDefined();
   });
 
   it('serves only what is turned on', async () => {

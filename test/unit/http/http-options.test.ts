@@ -45,7 +45,6 @@ describe('http options', () => {
     [{ port: 0, gateway: { maxBodyBytes: 0 } }, /gateway\.maxBodyBytes/],
     [{ port: 0, gateway: { bodyTimeoutMs: -5 } }, /gateway\.bodyTimeoutMs/],
     [{ port: 0, gateway: { services: 'Orders' } }, /gateway\.services must be an array/],
-    [{ port: 0, gateway: { services: ['rivet.Health'] } }, /internal to Rivet/],
     [{ port: 0, health: 'yes' }, /http\.health/],
     [{ port: 0, host: '' }, /http\.host/],
     [{ port: 0, cors: { origins: [] } }, /cors\.origins must be a non-empty array/],
