@@ -84,7 +84,11 @@ export class Router {
       if (path === '/rivet/dashboard-worker.js') {
         return sendBody(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_WORKER_JS, { 'content-security-policy': WORKER_CSP }, head);
       }
-      if (path === '/rivet/events') return this.events.attach(req, res);
+      if (path === '/rivet/events') {
+        // HEAD says the stream is there without subscribing a connection that will never read it.
+        if (head) return sendBody(res, 200, 'text/event-stream', '', undefined, true);
+        return this.events.attach(req, res);
+      }
     }
     sendError(res, 404, 'NOT_FOUND', `nothing is served at ${path}`);
   }

@@ -73,6 +73,13 @@ describe('the dashboard page and its event stream', () => {
     expect(worker.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(worker.headers.get('content-security-policy')).toBe("default-src 'none'; connect-src 'self'");
     expect(await worker.text()).toContain("new EventSource('events')");
+    // Opened as /rivet/dashboard/, the worker and its stream resolve one level down; they work there too.
+    const nestedWorker = await fetch(`${base}/rivet/dashboard/dashboard-worker.js`);
+    expect(nestedWorker.status).toBe(200);
+    await nestedWorker.text();
+    const head = await fetch(`${base}/rivet/dashboard/events`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/event-stream');
   });
 
   it('streams a snapshot at once and then about one a second, with the methods, health and readiness', async () => {
