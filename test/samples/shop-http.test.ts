@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -9,6 +10,9 @@ import { promisify } from 'node:util';
 
 const root = path.join(__dirname, '..', '..');
 const tsc = require.resolve('typescript/bin/tsc');
+// A directory of this test's own (under the ignored dist-samples, so node_modules resolves), so
+// that a concurrent `npm start` never reads a file this compile is writing.
+const outDir = path.join('dist-samples', `shop-http-test-${process.pid}`);
 
 let child: ChildProcess | undefined;
 let exited: Promise<number | null> | undefined;
@@ -26,8 +30,9 @@ async function printed(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>
 }
 
 beforeAll(async () => {
-  await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.samples.json'], { cwd: root });
-  child = spawn(process.execPath, ['dist-samples/samples/shop/main.js', '--serve', '--http-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.samples.json', '--outDir', outDir], { cwd: root });
+  const main = path.join(outDir, 'samples', 'shop', 'main.js');
+  child = spawn(process.execPath, [main, '--serve', '--http-port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   exited = new Promise((resolve) => child?.once('exit', (code) => resolve(code)));
 }, 240_000);
@@ -35,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await exited;
+  fs.rmSync(path.join(root, outDir), { recursive: true, force: true });
 });
 
 describe('the shop demo with --http-port', () => {
