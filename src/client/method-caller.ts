@@ -5,7 +5,7 @@ import { currentContext } from '../call/context-storage';
 import { withAttempts } from '../call/deadline-stage';
 import { type Invoker, invokeNext } from '../call/invoker';
 import { ErrorReason } from '../errors/error-reason';
-import { isRpcError, RpcError } from '../errors/rpc-error';
+import { isRpcError, reasonOf, RpcError } from '../errors/rpc-error';
 import { RivetConfigError } from '../errors';
 import type { StreamKind } from '../protocol';
 import { ClientStreamState, isAsyncIterable, type RemoteStream, RemoteStreamHandle, type ResolvedStreamWindow, resolveStreamWindow, type StreamWindow } from '../stream';
@@ -213,6 +213,14 @@ export class MethodCaller {
       (err: unknown) => {
         withAttempts(err, call);
         finish();
+        // By name on a fresh client, an array first argument could not be told from a client
+        // stream's input before any handshake; the server refused the unary request without
+        // running anything. Now the handshake says what the method is: call it as the stream.
+        if (isStreamRefusal(err) && isIterableInput(args[0])) {
+          const known = facts.complete || this.peekFacts === undefined ? undefined : this.peekFacts();
+          if (known !== undefined) facts.learn(known);
+          if (facts.stream === 'client') return this.clientStream(args, opts);
+        }
         throw err;
       },
     );
@@ -260,6 +268,16 @@ export class MethodCaller {
     parentSignal?.addEventListener('abort', call, { once: true });
     return call;
   }
+}
+
+/** A server's refusal of a unary request for a streaming method (nothing ran). */
+function isStreamRefusal(err: unknown): boolean {
+  return isRpcError(err) && err.code === 'UNIMPLEMENTED' && reasonOf(err) === ErrorReason.STREAMS_UNSUPPORTED;
+}
+
+/** An input a client stream accepts that a unary call would also carry: an array or other sync iterable. */
+function isIterableInput(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function';
 }
 
 /** The refusal of a streaming method called the wrong way. */

@@ -86,6 +86,15 @@ describe('client and bidi streams over TCP', () => {
     expect(got).toEqual(['> a', '> b', '> c']);
   });
 
+  it('takes an array as the input of a client stream by name on a fresh client, before any handshake', async () => {
+    // The client's first call: nothing tells it yet that `sum` is a client stream.
+    await expect(client.invoke('Streams', 'sum', [[1, 2, 3]])).resolves.toEqual({ total: 6, count: 3 });
+    await expect(client.invoke('Streams', 'sum', [[4, 5]])).resolves.toEqual({ total: 9, count: 2 });
+    // A server stream by invoke() on a fresh client is still refused, with how to call it.
+    const fresh = h.client();
+    await expect(fresh.invoke('Streams', 'range', [[1]])).rejects.toMatchObject({ code: 'UNIMPLEMENTED', details: { reason: 'STREAMS_UNSUPPORTED' } });
+  });
+
   it('refuses a streaming method called the wrong way with UNIMPLEMENTED', async () => {
     // Learn the facts first, then misuse them.
     for await (const _ of client.stream('Streams', 'range', [1]));
