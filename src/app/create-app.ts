@@ -336,7 +336,7 @@ export async function createApp(opts: AppOptions = {}, internals?: AppInternals)
   // /metrics reads a meter provider of Rivet's own, fed by one more metrics interceptor, outermost.
   const prometheus = o.http !== undefined && (o.http.metrics ?? o.hasMetrics) ? await prometheusMetrics() : undefined;
   const interceptors = prometheus === undefined ? o.interceptors : [prometheus.interceptor, ...o.interceptors];
-  const transport = internals?.transport ?? createTransport(o.tls, o.clientTls, serverLog, 'createApp options');
+  const transport = internals?.transport ?? createTransport(o.tls, o.clientTls, serverLog, 'createApp options', 'clientTls');
   const client = new Client({
     registry,
     transport,
