@@ -152,7 +152,8 @@ export class App {
       // Fail clean here too: the binary port is released before the HTTP error reaches the caller.
       await this.parts.server.unlisten();
       this.address = null;
-      throw err;
+      const http = this.parts.http?.options;
+      throw http === undefined ? err : bindError(err, `app.listen() failed: cannot start the HTTP server (createApp options.http) on ${http.host}:${http.port}`, `; the port ${address.port} was released`);
     }
     const adv = this.parts.advertise;
     // A wildcard address is not something a client can dial.
@@ -272,10 +273,14 @@ export class App {
 
 /** A failed bind, saying which address and what to do; Node's `code` (EADDRINUSE, EACCES) is kept. */
 function listenError(err: unknown, host: string, port: number): unknown {
+  return bindError(err, `app.listen(${port}, '${host}') failed: cannot listen on ${host}:${port}`, '');
+}
+
+/** `what` failed to bind: `what: why and what to do` + `after`, keeping Node's `code`. */
+function bindError(err: unknown, what: string, after: string): unknown {
   // Duck-typed: an error from another realm (a test sandbox) is not `instanceof Error`.
   if (err instanceof RivetConfigError || typeof (err as Error | undefined)?.message !== 'string') return err;
   const code = (err as NodeJS.ErrnoException).code;
-  const where = `${host}:${port}`;
   const fix =
     code === 'EADDRINUSE'
       ? `the port is in use (EADDRINUSE): stop what holds it, or listen on another port (0 picks a free one)`
@@ -284,7 +289,7 @@ function listenError(err: unknown, host: string, port: number): unknown {
         : code === 'EADDRNOTAVAIL'
           ? `no such local address (EADDRNOTAVAIL): listen on an address of this host, or 0.0.0.0`
           : (err as Error).message;
-  const out = new Error(`app.listen(${port}, '${host}') failed: cannot listen on ${where}: ${fix}`, { cause: err }) as NodeJS.ErrnoException;
+  const out = new Error(`${what}: ${fix}${after}`, { cause: err }) as NodeJS.ErrnoException;
   if (code !== undefined) out.code = code;
   return out;
 }
@@ -331,7 +336,7 @@ export async function createApp(opts: AppOptions = {}, internals?: AppInternals)
   // /metrics reads a meter provider of Rivet's own, fed by one more metrics interceptor, outermost.
   const prometheus = o.http !== undefined && (o.http.metrics ?? o.hasMetrics) ? await prometheusMetrics() : undefined;
   const interceptors = prometheus === undefined ? o.interceptors : [prometheus.interceptor, ...o.interceptors];
-  const transport = internals?.transport ?? createTransport(o.tls, o.clientTls, serverLog, 'createApp options');
+  const transport = internals?.transport ?? createTransport(o.tls, o.clientTls, serverLog, 'createApp options', 'clientTls');
   const client = new Client({
     registry,
     transport,

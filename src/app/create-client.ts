@@ -20,7 +20,7 @@ export function createClient(opts: ClientOptions = {}): Client {
   const registry = o.endpoints !== undefined ? new StaticRegistry(o.endpoints) : (o.registry ?? defaultRegistry);
   const client = new Client({
     registry,
-    transport: createTransport(undefined, o.tls, log, 'createClient options'),
+    transport: createTransport(undefined, o.tls, log, 'createClient options', 'tls'),
     codec: o.codec,
     globalInterceptors: o.interceptors,
     resolveInterceptor: o.container ? containerInterceptorResolver(o.container) : plainInterceptorResolver,

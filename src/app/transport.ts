@@ -11,21 +11,27 @@ import {
 
 /**
  * TCP, or TLS when either side has TLS settings. A TLS server logs every refused client with the
- * reason (no certificate, unknown CA, expired) at warn.
+ * reason (no certificate, unknown CA, expired) at warn. With client settings alone (an app's
+ * `clientTls` without `tls`), it listens on plain TCP and connects over TLS.
  */
-export function createTransport(server: TlsServerOptions | undefined, client: TlsClientOptions | undefined, log: Logger, name: string): Transport {
+export function createTransport(server: TlsServerOptions | undefined, client: TlsClientOptions | undefined, log: Logger, name: string, clientOption: 'tls' | 'clientTls'): Transport {
   if (server === undefined && client === undefined) return new TcpTransport();
+  if (server === undefined) {
+    const connecting = new TlsTransport({ client: resolveTlsClientOptions(client, `${name}.${clientOption}`) });
+    const listening = new TcpTransport();
+    return {
+      connect: (host, port, opts) => connecting.connect(host, port, opts),
+      listen: (host, port, onConnection) => listening.listen(host, port, onConnection),
+    };
+  }
   return new TlsTransport({
-    server:
-      server === undefined
-        ? undefined
-        : resolveTlsServerOptions(
-            {
-              ...server,
-              onRefused: (reason: string, peer: string, tls: unknown) => log.warn({ peer, tls }, `refusing tls client: ${reason}`),
-            },
-            `${name}.tls`,
-          ),
-    client: client === undefined ? undefined : resolveTlsClientOptions(client, server === undefined ? `${name}.tls` : `${name}.clientTls`),
+    server: resolveTlsServerOptions(
+      {
+        ...server,
+        onRefused: (reason: string, peer: string, tls: unknown) => log.warn({ peer, tls }, `refusing tls client: ${reason}`),
+      },
+      `${name}.tls`,
+    ),
+    client: client === undefined ? undefined : resolveTlsClientOptions(client, `${name}.${clientOption}`),
   });
 }

@@ -123,7 +123,7 @@ export function resolveMethodPolicy(
   if (hedgeOn && explicitHedge && !idempotent) {
     throw new RivetConfigError(
       RivetErrorCode.RIVET_ERR_INVALID_OPTION,
-      `${name}: hedging sends a call more than once, so it is only allowed on idempotent methods, and ${service}.${method} is not known to be idempotent. Mark the method @Method({ idempotent: true }) (or idempotent: true in its policy), or turn hedging off for it.`,
+      `${name}: hedging sends a call more than once, so it is only allowed on idempotent methods, and ${service}.${method} is not idempotent (nothing marks it idempotent). Mark the method @Method({ idempotent: true }) (or idempotent: true in its policy), or turn hedging off for it.`,
     );
   }
   if (hedgeOn && idempotentSet === false) hedgeOn = false;

@@ -5,7 +5,7 @@ import type { InstanceCache } from '../discovery';
 import { RivetConfigError, RivetErrorCode } from '../errors';
 import { type Interceptor, type InterceptorFn, type InterceptorLike, toAttemptMiddleware, toMiddleware } from '../interceptors';
 import { Bulkhead, RetryBudget } from '../resilience';
-import { nonEmptyString } from '../util';
+import { describeValue, isMethodName, isServiceName } from '../util';
 import type { ResolvedStreamWindow } from '../stream';
 import type { ClientCall } from './client-call';
 import { buildClientPipeline } from './client-pipeline';
@@ -103,7 +103,14 @@ export class Targets {
       contract = deps.resolveContract(target);
       service = contract.name;
     } else {
-      service = nonEmptyString('service name', target);
+      // No Rivet app serves a name of another shape: refuse it here, not after a vain lookup.
+      if (!isServiceName(target)) {
+        throw new RivetConfigError(
+          RivetErrorCode.RIVET_ERR_INVALID_OPTION,
+          `service name must start with a letter or _ and hold only letters, digits, '_', '.', '-'; got ${describeValue(target)}.`,
+        );
+      }
+      service = target;
     }
     const checked = checkClientPolicy(policy ?? {}, `policy of "${service}"`);
     const resolved = resolveTargetPolicy(service, contract, deps.defaultPolicy, checked);
@@ -138,6 +145,9 @@ export class Targets {
   caller(t: Target, method: string): MethodCaller {
     let caller = t.callers.get(method);
     if (caller !== undefined) return caller;
+    if (t.contract === undefined && !isMethodName(method)) {
+      throw new RivetConfigError(RivetErrorCode.RIVET_ERR_INVALID_OPTION, `method name must be non-empty, without whitespace or control characters; got ${describeValue(method)} for "${t.service}".`);
+    }
     const deps = this.deps;
     const policy = resolveMethodPolicy(t.service, method, t.contract, deps.defaultPolicy, t.policy);
     const router = t.router;

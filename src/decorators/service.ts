@@ -1,7 +1,6 @@
 import { RivetConfigError, RivetErrorCode } from '../errors';
+import { isServiceName } from '../util';
 import { addServiceClass, SERVICE_KEY, type ServiceMetadata, type ServiceOptions } from './metadata-store';
-
-const SERVICE_NAME = /^[A-Za-z_][\w.-]*$/;
 
 /**
  * Marks a class as a service: its `@Method` members become remotely callable, and the class is a
@@ -11,7 +10,7 @@ const SERVICE_NAME = /^[A-Za-z_][\w.-]*$/;
 export function Service(name?: string, opts?: ServiceOptions): ClassDecorator {
   return (target) => {
     const serviceName = name ?? target.name;
-    if (typeof serviceName !== 'string' || !SERVICE_NAME.test(serviceName)) {
+    if (!isServiceName(serviceName)) {
       throw new RivetConfigError(
         RivetErrorCode.RIVET_ERR_DECORATOR,
         `@Service name must start with a letter or _ and hold only letters, digits, '_', '.', '-'; got ${JSON.stringify(serviceName)} on class ${target.name}.`,

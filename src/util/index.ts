@@ -5,3 +5,4 @@ export * from './address';
 export * from './backoff';
 export * from './id-table';
 export * from './turn-clock';
+export * from './names';

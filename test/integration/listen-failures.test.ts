@@ -66,6 +66,36 @@ describe('listen() fails clean', () => {
     }
   });
 
+  it('a taken HTTP port: the error names it and what to do, the binary port is released, and listen() works once it is free', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const app = await createApp({ services: [FixtureService], logger: false, registry: h.registry, http: { port: taken } });
+    try {
+      const err = (await app.listen(0, '127.0.0.1').catch((e: unknown) => e)) as NodeJS.ErrnoException;
+      expect(err.code).toBe('EADDRINUSE');
+      expect(err.message).toContain(`HTTP server (createApp options.http) on 127.0.0.1:${taken}`);
+      expect(err.message).toMatch(/in use.*0 picks a free one/);
+      const released = Number(/the port (\d+) was released/.exec(err.message)?.[1]);
+      const probe = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        probe.once('error', reject);
+        probe.listen(released, '127.0.0.1', resolve);
+      });
+      await new Promise((resolve) => probe.close(resolve));
+      expect(await h.registry.resolve('Fixture')).toEqual([]);
+
+      await new Promise((resolve) => blocker.close(resolve));
+      await expect(app.listen(0, '127.0.0.1')).resolves.toMatchObject({ httpPort: taken });
+      const res = await fetch(`http://127.0.0.1:${taken}/livez`);
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    } finally {
+      if (blocker.listening) await new Promise((resolve) => blocker.close(resolve));
+      await app.close({ drainTimeoutMs: 1_000 });
+    }
+  });
+
   it('a registry that refuses: the port is released, nothing is registered, and a second listen() works once it is back', async () => {
     const registry = new FlakyRegistry();
     const app = await createApp({ services: [FixtureService], logger: false, registry });

@@ -335,7 +335,7 @@ export class TargetRouter {
       // Name the cause when there is one: "certificate expired" tells the user what to fix,
       // "reconnecting" does not.
       const lastErrors = this.lastErrors();
-      const why = lastErrors.length === 0 ? '(all draining or reconnecting)' : `(reconnecting; last error: ${lastErrors[0].endpoint}: ${lastErrors[0].message})`;
+      const why = lastErrors.length === 0 ? `(${notReady(endpoints)})` : `(reconnecting; last error: ${lastErrors[0].endpoint}: ${lastErrors[0].message})`;
       e = new RpcError(
         'UNAVAILABLE',
         `no endpoint of "${this.service}" can take a call now ${why}`,
@@ -408,6 +408,22 @@ function waitsForReady(err: unknown): boolean {
   if (!isRpcError(err) || !err.notProcessed || err.code !== 'UNAVAILABLE') return false;
   const reason = reasonOf(err);
   return reason !== undefined && NOT_READY_REASONS.has(reason);
+}
+
+/** Why none of `endpoints` can take a call, by count: "2 ejected by outlier detection, 1 draining". */
+function notReady(endpoints: readonly Endpoint[]): string {
+  const counts = new Map<string, number>();
+  for (const e of endpoints) {
+    const why = e.ejected
+      ? 'ejected by outlier detection'
+      : e.circuit !== null && e.breaker === 'open'
+        ? 'with an open circuit breaker'
+        : e.state === 'backoff'
+          ? 'reconnecting'
+          : e.state;
+    counts.set(why, (counts.get(why) ?? 0) + 1);
+  }
+  return [...counts].map(([why, n]) => `${n} ${why}`).join(', ');
 }
 
 /** `details` with the `tls` description of the first endpoint whose last failure was a TLS one, so TLS reasons survive. */

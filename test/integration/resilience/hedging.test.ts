@@ -110,7 +110,7 @@ describe('hedging', () => {
   it('refuses an explicit per-method hedge on a method that is not idempotent, naming the method', () => {
     const client = h.client({ endpoints: { Fixture: ['127.0.0.1:1'] } });
     expect(() => client.proxy(FixtureService, { methods: { echo: { hedge: { delayMs: 10 } } } })).toThrow(
-      expect.objectContaining({ name: 'RivetConfigError', message: expect.stringMatching(/Fixture\.echo: hedging .*not known to be idempotent/) }),
+      expect.objectContaining({ name: 'RivetConfigError', message: expect.stringMatching(/Fixture\.echo: hedging .*Fixture\.echo is not idempotent/) }),
     );
   });
 

@@ -1,4 +1,4 @@
-import { Method, RemoteService, type Remote, Service, currentContext, type RpcError } from '../../../src';
+import { createApp, Method, RemoteService, type Remote, Service, currentContext, type RpcError } from '../../../src';
 import { Harness, rejection } from '../../helpers/apps';
 import { type KeyPair, testCerts, type TestCerts } from '../../helpers/certs';
 
@@ -105,6 +105,22 @@ describe('TLS per target', () => {
     }
     await h.serve({ services: [TellerService] });
     await expect(h.client().invoke('Teller', 'ask')).resolves.toBe('CN=alice,O=Rivet');
+  });
+
+  it('an app’s client takes tls from createApp’s clientTls, from its default policy, and from app.client’s policy', async () => {
+    await h.serve({ services: [VaultService], tls: mtls() });
+    const byClientTls = await h.serve({ services: [], clientTls: alice() });
+    await expect(byClientTls.app.client<VaultService>('Vault').whoami()).resolves.toBe('CN=alice,O=Rivet');
+    const byPolicy = await h.serve({ services: [], policy: { tls: alice() } });
+    await expect(byPolicy.app.client<VaultService>('Vault').whoami()).resolves.toBe('CN=alice,O=Rivet');
+    await expect(byPolicy.app.rpc.invoke('Vault', 'whoami')).resolves.toBe('CN=alice,O=Rivet');
+    const plain = await h.serve({ services: [] });
+    await expect(plain.app.client<VaultService>('Vault', { tls: alice() }).whoami()).resolves.toBe('CN=alice,O=Rivet');
+    // The same app without tls for that target: another connection, plain TCP, which the server refuses.
+    expect((await rejection(plain.app.client<VaultService>('Vault', { retry: false }).whoami())).code).toBe('UNAVAILABLE');
+    // An app with clientTls alone serves plain TCP.
+    await expect(h.client({ endpoints: { 'rivet.Health': [byClientTls.address] } }).invoke('rivet.Health', 'check', [])).resolves.toMatchObject({ status: 'SERVING' });
+    await expect(createApp({ logger: false, services: [], clientTls: { cert: certs.alice.cert } })).rejects.toMatchObject({ name: 'RivetConfigError', message: expect.stringContaining('clientTls') });
   });
 
   it('refuses bad tls settings in a policy when the proxy is made', () => {

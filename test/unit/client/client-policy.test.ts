@@ -91,7 +91,7 @@ describe('resolveMethodPolicy', () => {
 
   it('refuses a hedge set on a method that is not idempotent, naming the method', () => {
     expect(configError(() => resolveMethodPolicy('Inventory', 'reserve', contract, {}, { methods: { reserve: { hedge: { delayMs: 20 } } } })).message).toMatch(
-      /Inventory\.reserve: hedging .* only allowed on idempotent methods, and Inventory\.reserve is not known to be idempotent/,
+      /Inventory\.reserve: hedging .* only allowed on idempotent methods, and Inventory\.reserve is not idempotent/,
     );
   });
 
