@@ -104,10 +104,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('-c, --concurrency <calls>', `calls in flight at once (default ${DEFAULT_BENCH_CONCURRENCY})`)
     .option('-z, --duration <duration>', 'stop after this long (10s, 1m), cancelling calls in flight')
     .option('--rate <calls-per-second>', 'open loop: start calls at this rate whatever the replies do')
-    .option('--progress', 'draw the progress bar even when stderr is not a terminal')
+    .option('--progress', 'draw the progress bar on stderr once a run has lasted a second (the default)')
     .option('--no-progress', 'never draw the progress bar')
     .addOption(outputOption())
-    .addHelpText('after', `${TARGET_HELP}\nThe progress bar (stderr) appears on a terminal once a run has lasted a second.`)
+    .addHelpText('after', `${TARGET_HELP}\nThe progress bar (stderr) appears once a run has lasted a second: redrawn on a terminal, a line a second elsewhere.`)
     .action(async (what: string, argsJson: string | undefined, flags: Flags & { data?: string; total?: string; concurrency?: string; duration?: string; rate?: string; progress?: boolean }) => {
       const { service, method } = splitMethod(what);
       const args = readCallArgs(argsJson, flags.data, io.readStdin);
