@@ -140,11 +140,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(commandFirst(argv, program.commands.map((c) => c.name())), { from: 'user' });
     return code;
   } catch (err) {
     return failure(err, out);
   }
+}
+
+/**
+ * `rivet --addr host:port ls`, as grpcurl users type it: the flags before the command are the
+ * command's own, so the command moves to the front. `--help` and `--version` stay the program's.
+ */
+export function commandFirst(argv: readonly string[], commands: readonly string[]): string[] {
+  const first = argv[0];
+  if (first === undefined || !first.startsWith('-') || ['-h', '--help', '-V', '--version'].includes(first)) return [...argv];
+  const at = argv.findIndex((a) => commands.includes(a));
+  if (at <= 0) return [...argv];
+  return [argv[at], ...argv.slice(0, at), ...argv.slice(at + 1)];
 }
 
 /** The exit code of what a command threw, after telling stderr about it. */

@@ -151,6 +151,18 @@ describe('rivet call', () => {
     expect(await rivet(['call', 'Calc.multiply', '[2,3]'], { env: { RIVET_ADDR: address } })).toMatchObject({ code: 0, stdout: '6\n' });
   });
 
+  it('takes the flags in any place: --addr=host:port, -o before the method, flags before the command', async () => {
+    const { address } = await h.serve({ services: [CalcService] });
+    for (const args of [
+      ['call', `--addr=${address}`, 'Calc.multiply', '[2,3]', '-o', 'json'],
+      ['call', '-o', 'json', '--addr', address, 'Calc.multiply', '[2,3]'],
+      ['--addr', address, 'call', 'Calc.multiply', '[2,3]', '-o', 'json'],
+      ['-o', 'json', `--addr=${address}`, 'call', 'Calc.multiply', '[2,3]'],
+    ]) {
+      expect({ args, ...(await rivet(args)) }).toMatchObject({ args, code: 0, stdout: '6\n', stderr: '' });
+    }
+  });
+
   it('pins one endpoint with --instance', async () => {
     const a = await h.serve({ services: [CalcService] });
     const b = await h.serve({ services: [CalcService] });
