@@ -41,15 +41,18 @@ export class BenchProgress {
       const first = byTimeState();
       this.bar.start(total ?? 1, byTime ? first.elapsed : this.completed, first.payload);
       if (byTime) {
-        this.ticker = setInterval(() => {
+        this.refresh = () => {
           const now = byTimeState();
-          this.bar?.update(now.elapsed, now.payload);
-        }, 200);
+          this.bar?.update(Math.min(total ?? 1, now.elapsed), now.payload);
+        };
+        this.ticker = setInterval(this.refresh, 200);
       }
     }, SHOW_AFTER_MS);
   }
 
   private ticker: NodeJS.Timeout | undefined;
+  // Brings a -z run's bar up to date, so its last line shows where the run ended.
+  private refresh: (() => void) | undefined;
 
   /** Called after each completed call. */
   update(completed: number): void {
@@ -61,6 +64,7 @@ export class BenchProgress {
   stop(): void {
     clearTimeout(this.timer);
     if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.refresh?.();
     this.bar?.stop();
     this.bar = null;
   }
