@@ -81,7 +81,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       code = await withTargetRun(flags, out, (t) => runDescribe(t, what, callSettings(flags), flags.output ?? 'table', out));
     });
 
-  withCall(withTarget(sub('call', 'call a method with JSON arguments; prints the result as JSON').argument('<method>', 'Service.method').argument('[ARGS_JSON]', "a JSON array of the positional arguments, e.g. '[7,8]'"), { instance: true }))
+  withCall(withTarget(sub('call', 'call a method with JSON arguments; prints the result as JSON (a stream: each message)').argument('<method>', 'Service.method').argument('[ARGS_JSON]', "a JSON array of the positional arguments, e.g. '[7,8]'"), { instance: true }))
     .option('-d, --data <json|@file|@->', 'the arguments from a string, a file (@args.json) or stdin (@-)')
     .addOption(new Option('-o, --output <format>', 'json: the result on one line').choices(['json']))
     .addHelpText('after', TARGET_HELP)
