@@ -44,7 +44,7 @@ async function plan(target: Target, service: string | undefined, s: CallSettings
  * Checks `rivet.Health` of each service at each of its instances. A service is SERVING when at
  * least one instance says so. Exits 0 when every service is SERVING; when none could be reached,
  * with the failure's code; 1 otherwise (NOT_SERVING, draining). A named service that no instance
- * serves rejects with UNIMPLEMENTED before anything is printed.
+ * serves is NOT_SERVING and exits with UNIMPLEMENTED's code, its error on stderr.
  */
 export async function runHealth(target: Target, service: string | undefined, s: CallSettings, format: string, out: Output): Promise<number> {
   const errors: RpcError[] = [];
@@ -67,8 +67,6 @@ export async function runHealth(target: Target, service: string | undefined, s: 
       }),
     ),
   );
-  // A named service that no instance serves is an unknown service, as for `call`: UNIMPLEMENTED.
-  if (service !== undefined && unknownAt === instances.length) throw target.unknownService(service);
   instances.sort((a, b) => (a.service === b.service ? (a.address < b.address ? -1 : 1) : a.service < b.service ? -1 : 1));
   const services: Record<string, Status> = {};
   for (const name of [...checks.keys()].sort()) {
@@ -85,6 +83,12 @@ export async function runHealth(target: Target, service: string | undefined, s: 
     );
   }
   if (status === 'SERVING') return 0;
+  // A named service that no instance serves is an unknown service, as for `call`: UNIMPLEMENTED.
+  if (service !== undefined && unknownAt === instances.length) {
+    const err = target.unknownService(service);
+    out.rpcError(err);
+    return exitCodeOf(err.code);
+  }
   // Nothing answered at all: the failure is the reason, and its code is the exit code.
   const answered = instances.some((i) => i.error === undefined);
   if (!answered && errors.length > 0) {

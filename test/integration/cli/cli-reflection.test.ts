@@ -214,7 +214,7 @@ describe('rivet health', () => {
     const { address } = await h.serve({ services: [CalcService] });
     const run = await rivet(['health', '--addr', address, 'Nope', '-o', 'json']);
     expect(run.code).toBe(76);
-    expect(run.stdout).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'NOT_SERVING', services: { Nope: 'NOT_SERVING' } });
     expect(stderrError(run)).toEqual({ code: 'UNIMPLEMENTED', message: 'no address given serves "Nope"', details: { reason: 'UNKNOWN_METHOD', service: 'Nope' } });
   });
 
