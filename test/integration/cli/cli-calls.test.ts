@@ -177,6 +177,17 @@ describe('rivet call', () => {
     expect(await rivet(['call', 'Calc.multiply', '[2,3]'], { env: { RIVET_ADDR: address } })).toMatchObject({ code: 0, stdout: '6\n' });
   });
 
+  it('lets --etcd win over an exported RIVET_ADDR, and refuses --addr with --etcd', async () => {
+    const { address } = await h.serve({ services: [CalcService] });
+    // Nothing listens at port 1: the etcd flag was used (UNAVAILABLE), not refused as a second target (2).
+    const etcd = await rivet(['ls', '--etcd', 'http://127.0.0.1:1'], { env: { RIVET_ADDR: address } });
+    expect(etcd.code).toBe(78);
+    expect(etcd.stdout).toBe('');
+    const both = await rivet(['ls', '--etcd', 'http://127.0.0.1:1', '--addr', address]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give either --addr or --etcd, not both');
+  });
+
   it('takes the flags in any place: --addr=host:port, -o before the method, flags before the command', async () => {
     const { address } = await h.serve({ services: [CalcService] });
     for (const args of [
