@@ -81,7 +81,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       code = await withTargetRun(flags, out, (t) => runDescribe(t, what, callSettings(flags), flags.output ?? 'table', out));
     });
 
-  withCall(withTarget(sub('call', 'call a method with JSON arguments; prints the result as JSON').argument('<method>', 'Service.method').argument('[ARGS_JSON]', "a JSON array of the positional arguments, e.g. '[7,8]'"), { instance: true }))
+  withCall(withTarget(sub('call', 'call a method with JSON arguments; prints the result as JSON (a stream: each message)').argument('<method>', 'Service.method').argument('[ARGS_JSON]', "a JSON array of the positional arguments, e.g. '[7,8]'"), { instance: true }))
     .option('-d, --data <json|@file|@->', 'the arguments from a string, a file (@args.json) or stdin (@-)')
     .addOption(new Option('-o, --output <format>', 'json: the result on one line').choices(['json']))
     .addHelpText('after', TARGET_HELP)
@@ -104,10 +104,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('-c, --concurrency <calls>', `calls in flight at once (default ${DEFAULT_BENCH_CONCURRENCY})`)
     .option('-z, --duration <duration>', 'stop after this long (10s, 1m), cancelling calls in flight')
     .option('--rate <calls-per-second>', 'open loop: start calls at this rate whatever the replies do')
-    .option('--progress', 'draw the progress bar even when stderr is not a terminal')
+    .option('--progress', 'draw the progress bar on stderr once a run has lasted a second (the default)')
     .option('--no-progress', 'never draw the progress bar')
     .addOption(outputOption())
-    .addHelpText('after', `${TARGET_HELP}\nThe progress bar (stderr) appears on a terminal once a run has lasted a second.`)
+    .addHelpText('after', `${TARGET_HELP}\nThe progress bar (stderr) appears once a run has lasted a second: redrawn on a terminal, a line a second elsewhere.`)
     .action(async (what: string, argsJson: string | undefined, flags: Flags & { data?: string; total?: string; concurrency?: string; duration?: string; rate?: string; progress?: boolean }) => {
       const { service, method } = splitMethod(what);
       const args = readCallArgs(argsJson, flags.data, io.readStdin);
@@ -140,11 +140,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     });
 
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(commandFirst(argv, program.commands.map((c) => c.name())), { from: 'user' });
     return code;
   } catch (err) {
     return failure(err, out);
   }
+}
+
+/**
+ * `rivet --addr host:port ls`, as grpcurl users type it: the flags before the command are the
+ * command's own, so the command moves to the front. `--help` and `--version` stay the program's.
+ */
+export function commandFirst(argv: readonly string[], commands: readonly string[]): string[] {
+  const first = argv[0];
+  if (first === undefined || !first.startsWith('-') || ['-h', '--help', '-V', '--version'].includes(first)) return [...argv];
+  const at = argv.findIndex((a) => commands.includes(a));
+  if (at <= 0) return [...argv];
+  return [argv[at], ...argv.slice(0, at), ...argv.slice(at + 1)];
 }
 
 /** The exit code of what a command threw, after telling stderr about it. */

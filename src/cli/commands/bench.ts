@@ -13,7 +13,7 @@ export interface BenchFlags {
   durationMs: number | undefined;
   concurrency: number;
   rate: number | undefined;
-  /** true: draw the bar even when stderr is not a terminal; false: never; undefined: on a terminal. */
+  /** false: never draw the progress bar; otherwise it appears once a run has lasted a second. */
   progress: boolean | undefined;
 }
 
@@ -37,7 +37,7 @@ export async function runBenchCommand(
   }
   const client = target.client();
   const stream = out.io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
-  const progress = flags.progress === false ? null : new BenchProgress(stream, flags.total, flags.durationMs, flags.progress === true);
+  const progress = flags.progress === false ? null : new BenchProgress(stream, flags.total, flags.durationMs);
   let run;
   try {
     run = await runBench({

@@ -16,6 +16,10 @@ export function withTarget(cmd: Command, opts: { instance?: boolean } = {}): Com
     .addOption(new Option('--etcd <url>', 'find instances in etcd, as the framework does (repeatable, or comma-separated)').argParser(collect))
     .option('--prefix <prefix>', 'etcd key prefix (default /rivet/services)');
   if (opts.instance === true) cmd.option('--instance <host:port>', 'call this one endpoint, bypassing discovery');
+  // An explicit --etcd beats an exported RIVET_ADDR: the variable is a default, not a second target.
+  cmd.hook('preAction', (self) => {
+    if (self.getOptionValueSource('addr') === 'env' && self.getOptionValue('etcd') !== undefined) self.setOptionValue('addr', undefined);
+  });
   return cmd
     .option('--tls', 'connect over TLS')
     .option('--cacert <file>', 'CA certificate(s) to trust, PEM (implies --tls)')

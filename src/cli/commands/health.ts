@@ -43,17 +43,21 @@ async function plan(target: Target, service: string | undefined, s: CallSettings
 /**
  * Checks `rivet.Health` of each service at each of its instances. A service is SERVING when at
  * least one instance says so. Exits 0 when every service is SERVING; when none could be reached,
- * with the failure's code; 1 otherwise (NOT_SERVING, draining).
+ * with the failure's code; 1 otherwise (NOT_SERVING, draining). A named service that no instance
+ * serves is NOT_SERVING and exits with UNIMPLEMENTED's code, its error on stderr.
  */
 export async function runHealth(target: Target, service: string | undefined, s: CallSettings, format: string, out: Output): Promise<number> {
   const errors: RpcError[] = [];
   const checks = await plan(target, service, s, errors);
   const instances: InstanceHealth[] = [];
+  // Instances whose rivet.Health does not know the service it was asked about.
+  let unknownAt = 0;
   await Promise.all(
     [...checks].flatMap(([svc, addresses]) =>
       addresses.map(async (address) => {
         try {
           const answer = (await target.at(address).invoke(HEALTH_SERVICE, 'check', svc === '' ? [] : [svc], opts(s))) as { status?: string };
+          if (answer?.status === 'UNKNOWN') unknownAt++;
           instances.push({ service: svc, address, status: answer?.status === 'SERVING' ? 'SERVING' : 'NOT_SERVING' });
         } catch (err) {
           if (!isRpcError(err)) throw err;
@@ -79,12 +83,18 @@ export async function runHealth(target: Target, service: string | undefined, s: 
     );
   }
   if (status === 'SERVING') return 0;
+  // A named service that no instance serves is an unknown service, as for `call`: UNIMPLEMENTED.
+  if (service !== undefined && unknownAt === instances.length) {
+    const err = target.unknownService(service);
+    out.rpcError(err);
+    return exitCodeOf(err.code);
+  }
   // Nothing answered at all: the failure is the reason, and its code is the exit code.
   const answered = instances.some((i) => i.error === undefined);
   if (!answered && errors.length > 0) {
     out.rpcError(errors[0]);
     return exitCodeOf(errors[0].code);
   }
-  if (Object.keys(services).length === 0) out.note(service === undefined ? 'no services found' : `no instance of "${service}" is registered`);
+  if (Object.keys(services).length === 0) out.note('no services found');
   return EXIT_FAILURE;
 }

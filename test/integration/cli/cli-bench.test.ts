@@ -80,7 +80,7 @@ describe('rivet bench', () => {
     expect(stderrError(run)).toEqual({ code: 'NOT_FOUND', message: 'no item x', details: { id: 'x' } });
   });
 
-  it('prints a report for people by default, without a progress bar when stderr is not a terminal', async () => {
+  it('prints a report for people by default, without a progress bar for a run under a second', async () => {
     const { address } = await h.serve({ services: [CalcService] });
     const run = await rivet(['bench', '--addr', address, 'Calc.multiply', '[1,2]', '-n', '100']);
     expect(run.code).toBe(0);
@@ -89,12 +89,17 @@ describe('rivet bench', () => {
     for (const label of ['calls/s:', 'p50', 'p90', 'p99', 'p99.9', 'max']) expect(run.stdout).toContain(label);
   });
 
-  it('draws the progress bar on stderr with --progress once a run lasts a second', async () => {
+  it('draws the progress bar on stderr once a run lasts a second, even when stderr is not a terminal; never with --no-progress', async () => {
     const { address } = await h.serve({ services: [CalcService] });
-    const run = await rivet(['bench', '--addr', address, 'Calc.slow', '[100]', '-n', '16', '-c', '1', '--progress', '-o', 'json']);
+    // 16 calls of 100 ms one after another: 1.6 s at least.
+    const run = await rivet(['bench', '--addr', address, 'Calc.slow', '[100]', '-n', '16', '-c', '1', '-o', 'json']);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('bench [');
+    expect(run.stderr).toMatch(/^bench \[.*\] \d+% \| \d+\/16 calls/m);
     expect((JSON.parse(run.stdout) as Report).count).toBe(16);
+    const quiet = await rivet(['bench', '--addr', address, 'Calc.slow', '[100]', '-n', '16', '-c', '1', '--no-progress', '-o', 'json']);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect((JSON.parse(quiet.stdout) as Report).count).toBe(16);
   });
 
   it('exits 2 for bad bounds', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { bearerAuth, Method, Service } from '../../../src';
+import { bearerAuth, Method, RpcError, Service } from '../../../src';
 import { CalcService } from '../../fixtures/cli/calc.service';
 import { Harness } from '../../helpers/apps';
 import { rivet, stderrError } from '../../helpers/cli';
@@ -14,6 +14,32 @@ class GreeterService {
   @Method()
   hello(name: string): string {
     return `hello ${name}`;
+  }
+}
+
+@Service('Ticks')
+class TicksService {
+  @Method({ stream: 'server' })
+  async *count(n: number): AsyncGenerator<{ i: number }> {
+    for (let i = 0; i < n; i++) yield { i };
+  }
+
+  @Method({ stream: 'server' })
+  async *failAfter(n: number): AsyncGenerator<number> {
+    for (let i = 0; i < n; i++) yield i;
+    throw new RpcError('FAILED_PRECONDITION', `stopped after ${n}`, { n });
+  }
+
+  @Method({ stream: 'client' })
+  async total(input: AsyncIterable<number>, scale: number): Promise<number> {
+    let sum = 0;
+    for await (const x of input) sum += x;
+    return sum * scale;
+  }
+
+  @Method({ stream: 'bidi' })
+  async *shout(input: AsyncIterable<string>): AsyncGenerator<string> {
+    for await (const word of input) yield word.toUpperCase();
   }
 }
 
@@ -149,6 +175,44 @@ describe('rivet call', () => {
   it('takes the address from RIVET_ADDR', async () => {
     const { address } = await h.serve({ services: [CalcService] });
     expect(await rivet(['call', 'Calc.multiply', '[2,3]'], { env: { RIVET_ADDR: address } })).toMatchObject({ code: 0, stdout: '6\n' });
+  });
+
+  it('lets --etcd win over an exported RIVET_ADDR, and refuses --addr with --etcd', async () => {
+    const { address } = await h.serve({ services: [CalcService] });
+    // Nothing listens at port 1: the etcd flag was used (UNAVAILABLE), not refused as a second target (2).
+    const etcd = await rivet(['ls', '--etcd', 'http://127.0.0.1:1'], { env: { RIVET_ADDR: address } });
+    expect(etcd.code).toBe(78);
+    expect(etcd.stdout).toBe('');
+    const both = await rivet(['ls', '--etcd', 'http://127.0.0.1:1', '--addr', address]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give either --addr or --etcd, not both');
+  });
+
+  it('takes the flags in any place: --addr=host:port, -o before the method, flags before the command', async () => {
+    const { address } = await h.serve({ services: [CalcService] });
+    for (const args of [
+      ['call', `--addr=${address}`, 'Calc.multiply', '[2,3]', '-o', 'json'],
+      ['call', '-o', 'json', '--addr', address, 'Calc.multiply', '[2,3]'],
+      ['--addr', address, 'call', 'Calc.multiply', '[2,3]', '-o', 'json'],
+      ['-o', 'json', `--addr=${address}`, 'call', 'Calc.multiply', '[2,3]'],
+    ]) {
+      expect({ args, ...(await rivet(args)) }).toMatchObject({ args, code: 0, stdout: '6\n', stderr: '' });
+    }
+  });
+
+  it('calls streaming methods as grpcurl does: each message of a server or bidi stream is a JSON document', async () => {
+    const { address } = await h.serve({ services: [TicksService] });
+    expect(await rivet(['call', '--addr', address, 'Ticks.count', '[3]', '-o', 'json'])).toMatchObject({ code: 0, stdout: '{"i":0}\n{"i":1}\n{"i":2}\n', stderr: '' });
+    expect(await rivet(['call', '--addr', address, 'Ticks.count', '[1]'])).toMatchObject({ code: 0, stdout: '{\n  "i": 0\n}\n', stderr: '' });
+    // A client or bidi stream's input messages are a JSON array in the first argument.
+    expect(await rivet(['call', '--addr', address, 'Ticks.total', '[[1,2,3],10]'])).toMatchObject({ code: 0, stdout: '60\n', stderr: '' });
+    expect(await rivet(['call', '--addr', address, 'Ticks.shout', '[["a","b"]]', '-o', 'json'])).toMatchObject({ code: 0, stdout: '"A"\n"B"\n', stderr: '' });
+    // Messages sent before a failure are printed; the failure exits with its code.
+    expect(await rivet(['call', '--addr', address, 'Ticks.failAfter', '[2]', '-o', 'json'])).toMatchObject({
+      code: 73,
+      stdout: '0\n1\n',
+      stderr: '{"code":"FAILED_PRECONDITION","message":"stopped after 2","details":{"n":2}}\n',
+    });
   });
 
   it('pins one endpoint with --instance', async () => {

@@ -210,6 +210,14 @@ describe('rivet health', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'NOT_SERVING', services: { Calc: 'NOT_SERVING' } });
   });
 
+  it('exits 76 (UNIMPLEMENTED) for a service no instance serves, as call does', async () => {
+    const { address } = await h.serve({ services: [CalcService] });
+    const run = await rivet(['health', '--addr', address, 'Nope', '-o', 'json']);
+    expect(run.code).toBe(76);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'NOT_SERVING', services: { Nope: 'NOT_SERVING' } });
+    expect(stderrError(run)).toEqual({ code: 'UNIMPLEMENTED', message: 'no address given serves "Nope"', details: { reason: 'UNKNOWN_METHOD', service: 'Nope' } });
+  });
+
   it('exits non-zero while the server drains', async () => {
     const { app, address } = await h.serve({ services: [CalcService] });
     const client = h.client({ endpoints: { Calc: [address] } });
