@@ -58,7 +58,11 @@ export class ServerStream implements PumpSink {
       this.inputWindow === null
         ? null
         : new StreamReceiver(this.inputWindow, {
-            grant: (messages, bytes) => host.conn.send(encodeCreditFrame(id, messages, bytes)),
+            grant: (messages, bytes, promptly) => {
+              const frame = encodeCreditFrame(id, messages, bytes);
+              if (promptly) host.conn.sendNow(frame);
+              else host.conn.send(frame);
+            },
             // The handler stopped reading its input: later input is ignored, and the client learns
             // from the stream's end that it may stop sending.
             cancel: () => undefined,

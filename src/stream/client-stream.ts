@@ -23,7 +23,7 @@ export interface StreamWire {
   /** Sends STREAM_END: the input is done. */
   sendEnd(): void;
   /** Sends STREAM_CREDIT for the server's messages. */
-  sendCredit(messages: number, bytes: number): void;
+  sendCredit(messages: number, bytes: number, promptly: boolean): void;
   /** The connection's fairness budget (TurnBudget). */
   readonly budget: TurnBudget;
 }
@@ -73,7 +73,7 @@ export class ClientStreamState {
       kind === 'client'
         ? null
         : new StreamReceiver(new ReceiveWindow(window), {
-            grant: (messages, bytes) => this.attempt?.grant(messages, bytes),
+            grant: (messages, bytes, promptly) => this.attempt?.grant(messages, bytes, promptly),
             cancel: () => control.abort(new RpcError('CANCELLED', 'stream cancelled by the caller', { reason: ErrorReason.CANCELLED_BY_CALLER })),
             activity: idleTimeoutMs === undefined ? undefined : () => this.touch(),
           });
@@ -120,7 +120,7 @@ export class ClientStreamState {
       const w = new ReceiveWindow(this.window);
       this.receiver.resetWindow(w);
       const g = w.open();
-      wire.sendCredit(g.messages, g.bytes);
+      wire.sendCredit(g.messages, g.bytes, false);
     }
     return attempt;
   }
@@ -235,8 +235,8 @@ export class ClientStreamAttempt implements PumpSink {
   }
 
   /** Sends a grant for the server's messages (the receiver's batched grants). */
-  grant(messages: number, bytes: number): void {
-    if (this.closedWith === undefined) this.wire.sendCredit(messages, bytes);
+  grant(messages: number, bytes: number, promptly: boolean): void {
+    if (this.closedWith === undefined) this.wire.sendCredit(messages, bytes, promptly);
   }
 
   /** PumpSink: sends one input message. */

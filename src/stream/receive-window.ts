@@ -14,7 +14,8 @@ export class ReceiveWindow {
   private bytesLeft = 0;
   private dueMessages = 0;
   private dueBytes = 0;
-  private readonly halfMessages: number;
+  /** Half the window in messages: the grant threshold. */
+  readonly halfMessages: number;
   private readonly halfBytes: number;
 
   constructor(readonly window: ResolvedStreamWindow) {

@@ -2,8 +2,11 @@ import type { ReceiveWindow } from './receive-window';
 
 /** What a StreamReceiver tells its owner. */
 export interface ReceiverHooks {
-  /** Send a CREDIT frame granting this much more. */
-  grant(messages: number, bytes: number): void;
+  /**
+   * Send a CREDIT frame granting this much more; `promptly` when the consumer still has half a
+   * window buffered: sent at once, the sender refills while the consumer reads (see consumed()).
+   */
+  grant(messages: number, bytes: number, promptly: boolean): void;
   /** The consumer stopped early (`break`, `return()`, `throw()`): cancel the stream. */
   cancel(): void;
   /** A message moved (for the idle timer); optional. */
@@ -161,7 +164,11 @@ export class StreamReceiver<T = unknown> implements AsyncIterableIterator<T> {
     if (this.ended || this.failed || this.stopped) return;
     if (this.window.consume(size)) {
       const g = this.window.takeGrant();
-      this.hooks.grant(g.messages, g.bytes);
+      // A batch of messages is read in one turn, so a grant batched to the end of the turn leaves
+      // only after the consumer has read everything: the sender idles for the whole batch, then the
+      // consumer for a round trip. Sent at once while half a window is still to be read, the two
+      // overlap (W7: one write more per window on the reader's side).
+      this.hooks.grant(g.messages, g.bytes, this.values.length - this.head >= this.window.halfMessages);
     }
   }
 }

@@ -84,6 +84,12 @@ export class StreamConnection implements Connection {
     this.outbox.pushData(frame);
   }
 
+  sendNow(frame: Buffer): void {
+    if (this.isClosed || this.ended) return;
+    this.outbox.push(frame);
+    this.outbox.flush();
+  }
+
   end(): void {
     if (this.isClosed || this.ended) return;
     this.ended = true;

@@ -46,6 +46,12 @@ export interface Connection {
    * every write would only cost a syscall (see Outbox.pushData).
    */
   sendStreamData(frame: Buffer): void;
+  /**
+   * Sends a frame now, with whatever is queued before it, rather than at the end of the tick: for a
+   * frame the peer waits on while this side still has work to do (a stream's credit, granted
+   * while the consumer has half a window left to read, lets the sender refill meanwhile).
+   */
+  sendNow(frame: Buffer): void;
   /** Flushes what is queued, then closes the write side. The connection reports close when both ends are done. */
   end(): void;
   /** Closes at once, dropping anything queued. */

@@ -32,7 +32,9 @@ export class ChannelStreamWire implements StreamWire {
     this.conn.send(encodeFrame(FrameType.STREAM_END, 0, this.id));
   }
 
-  sendCredit(messages: number, bytes: number): void {
-    this.conn.send(encodeCreditFrame(this.id, messages, bytes));
+  sendCredit(messages: number, bytes: number, promptly: boolean): void {
+    const frame = encodeCreditFrame(this.id, messages, bytes);
+    if (promptly) this.conn.sendNow(frame);
+    else this.conn.send(frame);
   }
 }

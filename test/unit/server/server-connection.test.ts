@@ -61,6 +61,10 @@ class FakeConnection implements Connection {
     this.send(frame);
   }
 
+  sendNow(frame: Buffer): void {
+    this.send(frame);
+  }
+
   end(): void {
     this.ended = true;
   }

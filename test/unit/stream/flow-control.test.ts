@@ -114,6 +114,21 @@ describe('StreamReceiver', () => {
     return { r, calls };
   }
 
+  it('grants at once while half a window is still buffered, and at the end of the turn once the buffer ran low', async () => {
+    const rw = new ReceiveWindow({ messages: 8, bytes: 1_000 });
+    rw.open();
+    const grants: Array<[number, boolean]> = [];
+    const r = new StreamReceiver<number>(rw, { grant: (m, _b, promptly) => grants.push([m, promptly]), cancel: () => undefined });
+    // A whole window arrives in one read, as a stop-and-wait sender writes it.
+    for (let i = 0; i < 8; i++) expect(r.push(i, 10)).toBe(true);
+    for (let i = 0; i < 8; i++) expect((await r.next()).value).toBe(i);
+    // The first grant left with 4 still to read (the sender refills meanwhile); the second with none.
+    expect(grants).toEqual([
+      [4, true],
+      [4, false],
+    ]);
+  });
+
   it('delivers every buffered message before the error', async () => {
     const { r } = make();
     r.push(1, 1);
