@@ -1,6 +1,6 @@
 import type { CodecName } from './codec';
 import { CODEC_NAMES } from './codec';
-import { STREAM_KINDS, STREAMS_FEATURE, type StreamKind } from './stream-frames';
+import { STREAM_KINDS, STREAM_RECORDS_FEATURE, STREAMS_FEATURE, type StreamKind } from './stream-frames';
 
 /**
  * The newest protocol version this build speaks. Version 2 puts a request's admission facts
@@ -17,7 +17,7 @@ export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION, 1];
  * connection only when both sides list it, whatever the version: a peer that lists none (an older
  * build) simply never sees its frames.
  */
-export const SUPPORTED_FEATURES: readonly string[] = [STREAMS_FEATURE];
+export const SUPPORTED_FEATURES: readonly string[] = [STREAMS_FEATURE, STREAM_RECORDS_FEATURE];
 
 /** What a server says about one method, so a client calling by name behaves like a typed proxy. */
 export interface MethodDescriptor {

@@ -3,6 +3,13 @@ import { FRAME_HEADER_BYTES, FrameType, STREAM_CREDIT_PAYLOAD_BYTES } from './fr
 /** The handshake feature that says a peer speaks streams (STREAM_DATA, STREAM_END, STREAM_CREDIT). */
 export const STREAMS_FEATURE = 'streams';
 
+/**
+ * The handshake feature that says a peer reads a stream's msgpack messages in order, with records
+ * defined once per stream (Codec.forStream, docs/PROTOCOL.md §10). Without it, every message of a
+ * stream carries its own record definitions, as a call does.
+ */
+export const STREAM_RECORDS_FEATURE = 'stream-records';
+
 /** The kinds of stream a method can be: the server streams, the client streams, or both. */
 export type StreamKind = 'server' | 'client' | 'bidi';
 

@@ -9,7 +9,7 @@ import { runWithContext } from '../call/context-storage';
 import { DeadlineTimers } from '../call/deadline-timers';
 import { ErrorReason, reasonOf, type RpcCode } from '../errors';
 import { isRpcError, RpcError } from '../errors/rpc-error';
-import { agreeFeatures, type Codec, type CodecName, createCodec, encodeHandshake, type Hello, type HelloAck, negotiate, parseHello, type RequestMessage, type ServiceDescriptor } from '../protocol';
+import { agreeFeatures, type Codec, type CodecName, createCodec, encodeHandshake, type Hello, type HelloAck, negotiate, parseHello, type RequestMessage, type ServiceDescriptor, STREAM_RECORDS_FEATURE } from '../protocol';
 import { FRAME_HEADER_BYTES, FrameFlags, FrameType } from '../protocol/frame';
 import { encodeFrame, finishFrame } from '../protocol/frame-encoder';
 import { LOAD_REPORT_BYTES, writeLoadReport } from '../protocol/load-report';
@@ -124,6 +124,8 @@ export class ServerConnection implements StreamTableOwner {
   private readonly inFlight = new IdTable<InFlight>();
   /** Open streams; made on the first one, so a connection that never streams pays nothing. */
   private streams: ServerStreams | null = null;
+  /** The handshake agreed `stream-records`: stream messages use a codec per stream. */
+  private streamRecords = false;
   private draining = false;
   private refusedTimer: NodeJS.Timeout | undefined = undefined;
   private idleWaiters: Array<() => void> = [];
@@ -247,6 +249,7 @@ export class ServerConnection implements StreamTableOwner {
     if (this.opts.streams !== undefined) {
       const features = agreeFeatures(hello.features);
       if (features.length > 0) ack.features = features;
+      this.streamRecords = features.includes(STREAM_RECORDS_FEATURE);
     }
     return ack;
   }
@@ -596,7 +599,7 @@ export class ServerConnection implements StreamTableOwner {
       this.sendError(id, 'UNIMPLEMENTED', `${entry.service}.${entry.method}: this server does not serve streams`, { reason: ErrorReason.STREAMS_UNSUPPORTED }, 0);
       return;
     }
-    this.streams ??= new ServerStreams(this, this.codec as Codec, this.peerMaxFrameBytes, this.peer, opts);
+    this.streams ??= new ServerStreams(this, this.codec as Codec, this.streamRecords, this.peerMaxFrameBytes, this.peer, opts);
     this.streams.open(id, flags, req, entry);
   }
 

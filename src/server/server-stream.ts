@@ -8,7 +8,10 @@ import { ServerCall } from './server-call';
 /** What a server stream needs from its connection (ServerStreams provides it). */
 export interface StreamConnectionHost {
   readonly conn: Connection;
+  /** The connection's codec. */
   readonly codec: Codec;
+  /** The client agreed `stream-records`: each stream gets a codec of its own (Codec.forStream). */
+  readonly streamRecords: boolean;
   readonly peerMaxFrameBytes: number;
   readonly budget: TurnBudget;
   /** The window this server grants for a stream's input. */
@@ -43,6 +46,8 @@ export class ServerStream implements PumpSink {
   timer: NodeJS.Timeout | undefined = undefined;
   readonly input: StreamReceiver | null;
   readonly credit: SendCredit | null;
+  /** This stream's codec: it writes the handler's messages and reads the client's input, each in order. */
+  readonly codec: Codec;
   private readonly inputWindow: ReceiveWindow | null;
   private source: AsyncIterator<unknown> | null = null;
 
@@ -52,6 +57,7 @@ export class ServerStream implements PumpSink {
     private readonly host: StreamConnectionHost,
   ) {
     const kind = ctx.stream;
+    this.codec = host.streamRecords ? host.codec.forStream() : host.codec;
     this.credit = kind === 'client' ? null : new SendCredit();
     this.inputWindow = kind === 'server' ? null : new ReceiveWindow(host.window);
     this.input =
@@ -96,7 +102,7 @@ export class ServerStream implements PumpSink {
   send(value: unknown): number {
     let frame: Buffer;
     try {
-      frame = this.host.codec.encodeFramed(value);
+      frame = this.codec.encodeFramed(value);
     } catch (err) {
       throw new RpcError('INTERNAL', `stream message could not be encoded: ${(err as Error).message}`, { reason: ErrorReason.ENCODE_FAILED });
     }

@@ -49,6 +49,7 @@ export class ServerStreams implements StreamConnectionHost {
   constructor(
     private readonly owner: StreamTableOwner,
     readonly codec: Codec,
+    readonly streamRecords: boolean,
     readonly peerMaxFrameBytes: number,
     private readonly peer: Peer,
     private readonly opts: ServerStreamOptions,
@@ -171,7 +172,7 @@ export class ServerStreams implements StreamConnectionHost {
     let value: unknown;
     if (input !== null) {
       try {
-        value = this.codec.decode(payload);
+        value = stream.codec.decode(payload);
       } catch (err) {
         this.abort(stream, new RpcError('INVALID_ARGUMENT', `undecodable stream message: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }), true);
         return;

@@ -1,6 +1,6 @@
 import { remainingMs } from '../../call/deadline';
 import { ErrorReason, RpcError } from '../../errors';
-import { decodeCredit, descriptorStreamKind, encodeFrame, finishFrame, FrameFlags, FrameType, type ServiceDescriptor } from '../../protocol';
+import { type Codec, decodeCredit, descriptorStreamKind, encodeFrame, finishFrame, FrameFlags, FrameType, type ServiceDescriptor } from '../../protocol';
 import { type ClientStreamAttempt, type ClientStreamState, TurnBudget } from '../../stream';
 import type { IdTable } from '../../util';
 import { turnNowMs } from '../../util/turn-clock';
@@ -9,6 +9,12 @@ import type { Session } from './connect';
 import { Pending, type PendingOwner } from './pending';
 import { encodeRequest } from './request-encoder';
 import { ChannelStreamWire } from './stream-wire';
+
+/** An attempt of a stream in flight, with the codec of its messages (Codec.forStream). */
+interface OpenAttempt {
+  readonly attempt: ClientStreamAttempt;
+  readonly codec: Codec;
+}
 
 // The longest a server timer can wait; a stream with no deadline sends it, which the server reads as none.
 const NO_DEADLINE_MS = 2_147_483_647;
@@ -74,7 +80,7 @@ export interface StreamChannel extends PendingOwner {
  * STREAM_END or on a bad frame.
  */
 export class ChannelStreams {
-  private readonly attempts = new Map<number, ClientStreamAttempt>();
+  private readonly attempts = new Map<number, OpenAttempt>();
   /** One budget of frames per turn for all the channel's streams (stream/turn-budget.ts). */
   private readonly budget = new TurnBudget();
 
@@ -97,30 +103,34 @@ export class ChannelStreams {
       this.pending.set(id, p);
       ctx.watcher = p;
       session.conn.send(finishFrame(frame, FrameType.REQUEST, FrameFlags.STREAM, id));
-      const wire = new ChannelStreamWire(session.conn, session.codec, id, session.peerMaxFrameBytes, this.budget);
-      this.attempts.set(id, state.beginAttempt(wire));
+      // One codec per attempt when the server reads records defined once per stream; its decoder
+      // reads the server's messages, its encoder writes the caller's input.
+      const codec = session.streamRecords ? session.codec.forStream() : session.codec;
+      const wire = new ChannelStreamWire(session.conn, codec, id, session.peerMaxFrameBytes, this.budget);
+      this.attempts.set(id, { attempt: state.beginAttempt(wire), codec });
     });
   }
 
   /** Forgets and closes an attempt (it settled, or was cancelled); returns whether there was one. */
   end(id: number): boolean {
-    const attempt = this.attempts.get(id);
-    if (attempt === undefined) return false;
+    const open = this.attempts.get(id);
+    if (open === undefined) return false;
     this.attempts.delete(id);
-    attempt.close();
+    open.attempt.close();
     return true;
   }
 
   /** Closes every attempt: the connection is gone, or the channel closed (its calls fail apart). */
   closeAll(): void {
-    for (const attempt of this.attempts.values()) attempt.close();
+    for (const open of this.attempts.values()) open.attempt.close();
     this.attempts.clear();
   }
 
   /** STREAM_DATA, STREAM_END and STREAM_CREDIT on `session`; frames of a stream that ended are dropped. */
   onFrame(type: number, id: number, payload: Buffer, session: Session): void {
-    const attempt = this.attempts.get(id);
-    if (attempt === undefined) return;
+    const open = this.attempts.get(id);
+    if (open === undefined) return;
+    const attempt = open.attempt;
     // In `pending` for as long as it is in `attempts`: both are left together.
     const p = this.pending.get(id) as Pending;
     if (type === FrameType.STREAM_CREDIT) {
@@ -135,7 +145,7 @@ export class ChannelStreams {
     }
     let value: unknown;
     try {
-      value = session.codec.decode(payload);
+      value = open.codec.decode(payload);
     } catch (err) {
       this.settle(p, session, new RpcError('INTERNAL', `undecodable stream message: ${(err as Error).message}`, { reason: ErrorReason.BAD_REQUEST }));
       return;

@@ -11,6 +11,7 @@ import {
   parseHelloAck,
   SUPPORTED_VERSIONS,
   type ServiceDescriptor,
+  STREAM_RECORDS_FEATURE,
   STREAMS_FEATURE,
   SUPPORTED_FEATURES,
 } from '../../protocol';
@@ -41,6 +42,8 @@ export interface Session {
   readonly services: Record<string, ServiceDescriptor>;
   /** Both sides speak streams (the HELLO_ACK listed the `streams` feature). */
   readonly streams: boolean;
+  /** Stream messages use a codec per stream (the HELLO_ACK listed `stream-records`; Codec.forStream). */
+  readonly streamRecords: boolean;
   /** The server sent DRAIN with (or right after) its HELLO_ACK: it takes no calls on this connection. */
   readonly draining: boolean;
   /** Set when the connection closed before the channel took it over. */
@@ -144,6 +147,7 @@ class Handshake {
       peerMaxFrameBytes: ack.maxFrameBytes,
       services: ack.services,
       streams: hasFeature(ack, STREAMS_FEATURE),
+      streamRecords: hasFeature(ack, STREAM_RECORDS_FEATURE),
       draining: this.drained,
       lostWith: undefined,
     };

@@ -31,6 +31,10 @@ export class JsonCodec implements Codec {
     return frame;
   }
 
+  forStream(): Codec {
+    return this;
+  }
+
   decode(bytes: Buffer, start = 0): unknown {
     const text = bytes.toString('utf8', start);
     // The reviver costs a call per value, so only pay it when the key can be present at all.

@@ -36,14 +36,24 @@ const span = { start: 0, end: 0 };
  */
 export class MsgpackCodec implements Codec {
   readonly name = 'msgpack' as const;
-  private readonly packr = new Packr({ moreTypes: true });
-  private readonly unpackr = new Unpackr({ moreTypes: true });
+  private readonly packr: Packr;
+  private readonly unpackr: Unpackr;
 
-  constructor() {
+  /**
+   * @param sequential msgpackr's sequential records, for one stream's messages (see forStream):
+   *   a record's keys are written with its first use and named by id after, across messages.
+   */
+  constructor(sequential = false) {
+    this.packr = new Packr(sequential ? { moreTypes: true, sequential: true } : { moreTypes: true });
+    this.unpackr = new Unpackr(sequential ? { moreTypes: true, sequential: true } : { moreTypes: true });
     if (!workingBufferSized) {
       this.packr.useBuffer(Buffer.allocUnsafeSlow(WORKING_BUFFER_BYTES));
       workingBufferSized = true;
     }
+  }
+
+  forStream(): Codec {
+    return new MsgpackCodec(true);
   }
 
   encode(value: unknown): Buffer {

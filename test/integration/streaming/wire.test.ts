@@ -251,6 +251,66 @@ describe('streams on the wire (server side)', () => {
   });
 });
 
+describe('stream records (the stream-records feature)', () => {
+  const h = new Harness();
+  afterEach(() => h.close());
+
+  /** Objects of 150 key sets, past the 64 record ids, each with a nested object and a Map. */
+  const shapes = (): unknown[] => Array.from({ length: 300 }, (_, i) => ({ [`k${i % 150}`]: i, inner: { seq: i, tag: `t${i}` }, map: new Map([[i, [i]]]) }));
+
+  it('is agreed only when offered: the server then defines a record once per stream, and reads the client input the same way', async () => {
+    const { port } = await h.serve({ services: [WireFeed] });
+    const sock = await RawSocket.connect(port);
+    try {
+      const ack = await sock.handshakeWith({ features: ['streams', 'stream-records'] });
+      expect(ack.features).toEqual(['streams', 'stream-records']);
+      const id = open(sock, 'echo', [], { credit: [100, 1 << 20] });
+      const out = codec.forStream();
+      const inputs = [{ seq: 1, value: 'a' }, { seq: 2, value: 'b' }, { seq: 3, value: 'c' }];
+      for (const m of inputs) sock.sendFrame(FrameType.STREAM_DATA, id, out.encode(m));
+      sock.sendFrame(FrameType.STREAM_END, id);
+      const frames = await framesUntilTerminal(sock, id);
+      const data = frames.filter((f) => f.type === FrameType.STREAM_DATA);
+      const back = codec.forStream();
+      expect(data.map((f) => back.decode(f.payload))).toEqual(inputs);
+      // The keys travel with the first message only.
+      expect(data[0].payload.includes(Buffer.from('value'))).toBe(true);
+      expect(data[1].payload.includes(Buffer.from('value'))).toBe(false);
+    } finally {
+      await sock.destroy();
+    }
+  });
+
+  it('is left off for a client that offers only streams: every message reads alone', async () => {
+    const { port } = await h.serve({ services: [WireFeed] });
+    const sock = await RawSocket.connect(port);
+    try {
+      expect((await sock.handshakeWith({ features: ['streams'] })).features).toEqual(['streams']);
+      const id = open(sock, 'echo', [], { credit: [100, 1 << 20] });
+      for (const m of [{ seq: 1 }, { seq: 2 }]) sock.sendFrame(FrameType.STREAM_DATA, id, codec.encode(m));
+      sock.sendFrame(FrameType.STREAM_END, id);
+      const data = (await framesUntilTerminal(sock, id)).filter((f) => f.type === FrameType.STREAM_DATA);
+      // A fresh decoder for each message: nothing carries over.
+      expect(data.map((f) => new MsgpackCodec().decode(f.payload))).toEqual([{ seq: 1 }, { seq: 2 }]);
+    } finally {
+      await sock.destroy();
+    }
+  });
+
+  it('carries objects of 150 key sets both ways through a bidi stream, in order, with Maps as Maps', async () => {
+    await h.serve({ services: [WireFeed] });
+    const client = h.client();
+    const sent = shapes();
+    const got: unknown[] = [];
+    for await (const m of client.stream('WireFeed', 'echo', [sent])) got.push(m);
+    expect(got).toEqual(sent);
+    // A second stream on the same connection starts with definitions of its own.
+    const again: unknown[] = [];
+    for await (const m of client.stream('WireFeed', 'echo', [sent.slice(0, 10)])) again.push(m);
+    expect(again).toEqual(sent.slice(0, 10));
+  });
+});
+
 async function waitUntil(cond: () => boolean, timeoutMs = 2_000): Promise<void> {
   const start = Date.now();
   while (!cond()) {

@@ -126,6 +126,65 @@ describe('MsgpackCodec', () => {
   });
 });
 
+describe('MsgpackCodec.forStream', () => {
+  /** Objects of `shapes` different key sets, each nested with a Map, in rounds: ids 0x40-0x7f are reused past 64. */
+  function messages(shapes: number, rounds: number): unknown[] {
+    const out: unknown[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < shapes; k++) out.push({ [`k${k}`]: k + r, inner: { [`n${k % 70}`]: [k, { a: r }] }, map: new Map<unknown, unknown>([[k, 'v']]) });
+    }
+    return out;
+  }
+
+  it('round-trips a stream of objects of 200 key sets in order, Maps as Maps, with definitions carried between messages', () => {
+    const sender = new MsgpackCodec().forStream();
+    const receiver = new MsgpackCodec().forStream();
+    for (const m of messages(200, 3)) expect(receiver.decode(sender.encode(m))).toEqual(m);
+  });
+
+  it('writes the keys of a record once per stream: a later message of the same shape carries only its values', () => {
+    const sender = new MsgpackCodec().forStream();
+    const first = sender.encode({ seq: 1, value: 0.5 });
+    const second = sender.encode({ seq: 2, value: 1.5 });
+    expect(second.length).toBeLessThan(first.length);
+    expect(second.includes(Buffer.from('value'))).toBe(false);
+    // A call's codec defines them in every message, so it reads a message alone.
+    const plain = new MsgpackCodec();
+    expect(plain.encode({ seq: 2, value: 1.5 }).includes(Buffer.from('value'))).toBe(true);
+  });
+
+  it('reads messages of a peer that defines records in every message', () => {
+    const plain = new MsgpackCodec();
+    const receiver = new MsgpackCodec().forStream();
+    for (const m of messages(100, 2)) expect(receiver.decode(plain.encode(m))).toEqual(m);
+  });
+
+  it('gives each stream its own state: two streams interleaved decode apart', () => {
+    const [s1, s2] = [new MsgpackCodec().forStream(), new MsgpackCodec().forStream()];
+    const [r1, r2] = [new MsgpackCodec().forStream(), new MsgpackCodec().forStream()];
+    for (let i = 0; i < 100; i++) {
+      expect(r1.decode(s1.encode({ a: i, [`x${i % 7}`]: 1 }))).toEqual({ a: i, [`x${i % 7}`]: 1 });
+      expect(r2.decode(s2.encode({ b: i, [`y${i % 5}`]: 2 }))).toEqual({ b: i, [`y${i % 5}`]: 2 });
+    }
+  });
+
+  it('never lets a "__proto__" key reach a prototype', () => {
+    const sender = new MsgpackCodec().forStream();
+    const receiver = new MsgpackCodec().forStream();
+    receiver.decode(sender.encode({ a: 1 }));
+    const out = receiver.decode(sender.encode(pollutingObject()));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(hasOwn(out, '__proto__')).toBe(false);
+  });
+});
+
+describe('JsonCodec.forStream', () => {
+  it('is the codec itself: JSON carries no state between messages', () => {
+    const codec = new JsonCodec();
+    expect(codec.forStream()).toBe(codec);
+  });
+});
+
 describe('JsonCodec', () => {
   const codec = new JsonCodec();
   const roundTrip = (value: unknown): unknown => codec.decode(codec.encode(value));
