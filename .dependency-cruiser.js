@@ -61,6 +61,7 @@ const HOT_PATH_FILES = [
   'protocol/messages',
   'protocol/request-head',
   'protocol/load-report',
+  'protocol/stream-frames',
   'admission/admission',
   'util/turn-clock',
   'errors/rpc-error',

@@ -1,6 +1,11 @@
 import type { CallContext, Peer } from '../call';
 import { ErrorReason, RpcError } from '../errors';
-import { type Codec, encodeCreditFrame, encodeFrame, finishFrame, FRAME_HEADER_BYTES, FrameType, type StreamKind } from '../protocol';
+import type { Codec, StreamKind } from '../protocol';
+// Names read for every stream message come straight from their files (the hot-path files of the
+// import rules): a folder's index.ts re-exports them as getters, which cost a lookup on each read.
+import { FRAME_HEADER_BYTES, FrameType } from '../protocol/frame';
+import { encodeFrame, finishFrame } from '../protocol/frame-encoder';
+import { encodeCreditFrame } from '../protocol/stream-frames';
 import type { Connection } from '../transport';
 import { pump, type PumpSink, ReceiveWindow, type ResolvedStreamWindow, SendCredit, StreamReceiver, toAsyncIterator, type TurnBudget } from '../stream';
 import { ServerCall } from './server-call';

@@ -1,6 +1,10 @@
 import { runWithContext, type Peer } from '../call';
 import { ErrorReason, RpcError, type RpcCode } from '../errors';
-import { type Codec, decodeCredit, FrameFlags, FrameType, type RequestMessage } from '../protocol';
+import type { Codec, RequestMessage } from '../protocol';
+// Names read for every stream message come straight from their files (the hot-path files of the
+// import rules): a folder's index.ts re-exports them as getters, which cost a lookup on each read.
+import { FrameFlags, FrameType } from '../protocol/frame';
+import { decodeCredit } from '../protocol/stream-frames';
 import type { Connection } from '../transport';
 import { type ResolvedStreamWindow, TurnBudget } from '../stream';
 import type { MethodEntry } from './dispatcher';

@@ -1,6 +1,11 @@
 import { remainingMs } from '../../call/deadline';
 import { ErrorReason, RpcError } from '../../errors';
-import { type Codec, decodeCredit, descriptorStreamKind, encodeFrame, finishFrame, FrameFlags, FrameType, type ServiceDescriptor } from '../../protocol';
+import { type Codec, descriptorStreamKind, type ServiceDescriptor } from '../../protocol';
+// Names read for every stream message come straight from their files (the hot-path files of the
+// import rules): a folder's index.ts re-exports them as getters, which cost a lookup on each read.
+import { FrameFlags, FrameType } from '../../protocol/frame';
+import { encodeFrame, finishFrame } from '../../protocol/frame-encoder';
+import { decodeCredit } from '../../protocol/stream-frames';
 import { type ClientStreamAttempt, type ClientStreamState, TurnBudget } from '../../stream';
 import type { IdTable } from '../../util';
 import { turnNowMs } from '../../util/turn-clock';

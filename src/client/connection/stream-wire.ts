@@ -1,5 +1,10 @@
 import { ErrorReason, RpcError } from '../../errors';
-import { type Codec, encodeCreditFrame, encodeFrame, finishFrame, FRAME_HEADER_BYTES, FrameType } from '../../protocol';
+import type { Codec } from '../../protocol';
+// Names read for every stream message come straight from their files (the hot-path files of the
+// import rules): a folder's index.ts re-exports them as getters, which cost a lookup on each read.
+import { FRAME_HEADER_BYTES, FrameType } from '../../protocol/frame';
+import { encodeFrame, finishFrame } from '../../protocol/frame-encoder';
+import { encodeCreditFrame } from '../../protocol/stream-frames';
 import type { Connection } from '../../transport';
 import type { StreamWire, TurnBudget } from '../../stream';
 
