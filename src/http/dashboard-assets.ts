@@ -83,6 +83,24 @@ svg.spark polyline { fill: none; stroke: var(--accent); stroke-width: 1.5; }
 svg.spark polygon { fill: var(--accent); opacity: .15; stroke: none; }
 `;
 
+/**
+ * The browser code that reads `/rivet/events` and hands each event to `deliver` as
+ * `{ type: 'open' | 'data' | 'error', data? }`: one loop for the worker and for a page without
+ * workers. EventSource retries on its own after a dropped stream; after a refused one (an HTTP
+ * error) it gives up, so the loop starts over.
+ */
+function readEvents(deliver: string): string {
+  return `(function connect() {
+    var source = new EventSource('events');
+    source.onopen = function () { ${deliver}({ type: 'open' }); };
+    source.onmessage = function (ev) { ${deliver}({ type: 'data', data: ev.data }); };
+    source.onerror = function () {
+      ${deliver}({ type: 'error' });
+      if (source.readyState === EventSource.CLOSED) { source.close(); setTimeout(connect, 2000); }
+    };
+  })();`;
+}
+
 /** `/rivet/dashboard.js`. */
 export const DASHBOARD_JS = `'use strict';
 (function () {
@@ -249,17 +267,7 @@ export const DASHBOARD_JS = `'use strict';
       return;
     } catch (e) { /* fall through: read the stream here */ }
   }
-  (function connect() {
-    var source = new EventSource('events');
-    source.onopen = function () { onEvent({ type: 'open' }); };
-    source.onmessage = function (ev) { onEvent({ type: 'data', data: ev.data }); };
-    source.onerror = function () {
-      onEvent({ type: 'error' });
-      // EventSource retries on its own after a dropped stream; after a refused one (an HTTP error)
-      // it gives up, so start over.
-      if (source.readyState === EventSource.CLOSED) { source.close(); setTimeout(connect, 2000); }
-    };
-  })();
+  ${readEvents('onEvent')}
 })();
 `;
 
@@ -268,15 +276,5 @@ export const DASHBOARD_JS = `'use strict';
  * `{ type: 'open' | 'data' | 'error', data? }`.
  */
 export const DASHBOARD_WORKER_JS = `'use strict';
-(function connect() {
-  var source = new EventSource('events');
-  source.onopen = function () { postMessage({ type: 'open' }); };
-  source.onmessage = function (ev) { postMessage({ type: 'data', data: ev.data }); };
-  source.onerror = function () {
-    postMessage({ type: 'error' });
-    // EventSource retries on its own after a dropped stream; after a refused one (an HTTP error)
-    // it gives up, so start over.
-    if (source.readyState === EventSource.CLOSED) { source.close(); setTimeout(connect, 2000); }
-  };
-})();
+${readEvents('postMessage')}
 `;

@@ -121,12 +121,14 @@ export class Gateway {
         socket.destroy();
         return;
       }
-      if (reasonOf(err) === ErrorReason.STREAMS_UNSUPPORTED) {
-        // Said in the HTTP caller's terms: the dispatcher's message speaks of in-process calls.
-        const m = `${route.service}.${route.method} is a streaming method; streaming over HTTP is not supported yet: call it with a Rivet client`;
-        sendError(res, 501, 'UNIMPLEMENTED', m, (err as RpcError).details);
-      } else if (isRpcError(err)) {
-        this.sendRpcError(res, err);
+      if (isRpcError(err)) {
+        if (reasonOf(err) === ErrorReason.STREAMS_UNSUPPORTED) {
+          // Said in the HTTP caller's terms: the dispatcher's message speaks of in-process calls.
+          const m = `${route.service}.${route.method} is a streaming method; streaming over HTTP is not supported yet: call it with a Rivet client`;
+          sendError(res, 501, 'UNIMPLEMENTED', m, err.details);
+        } else {
+          this.sendRpcError(res, err);
+        }
       } else {
         // Not an RpcError: a handler's own bug. Its message and stack stay in the server's log.
         this.settings.logger.warn({ method: `${route.service}.${route.method}`, err }, 'handler threw over HTTP');

@@ -47,6 +47,17 @@ class FlakyRegistry extends MemoryRegistry {
   }
 }
 
+/** The port an error says "was released" is free again: a plain server can bind it (or this rejects). */
+async function expectReleased(message: string): Promise<void> {
+  const port = Number(/the port (\d+) was released/.exec(message)?.[1]);
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(port, '127.0.0.1', resolve);
+  });
+  await new Promise((resolve) => probe.close(resolve));
+}
+
 describe('listen() fails clean', () => {
   const h = new Harness();
   afterEach(() => h.close());
@@ -76,13 +87,7 @@ describe('listen() fails clean', () => {
       expect(err.code).toBe('EADDRINUSE');
       expect(err.message).toContain(`HTTP server (createApp options.http) on 127.0.0.1:${taken}`);
       expect(err.message).toMatch(/in use.*0 picks a free one/);
-      const released = Number(/the port (\d+) was released/.exec(err.message)?.[1]);
-      const probe = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        probe.once('error', reject);
-        probe.listen(released, '127.0.0.1', resolve);
-      });
-      await new Promise((resolve) => probe.close(resolve));
+      await expectReleased(err.message);
       expect(await h.registry.resolve('Fixture')).toEqual([]);
 
       await new Promise((resolve) => blocker.close(resolve));
@@ -102,14 +107,7 @@ describe('listen() fails clean', () => {
     try {
       const err = (await app.listen(0, '127.0.0.1').catch((e: unknown) => e)) as Error;
       expect(err.message).toMatch(/could not register .* FlakyRegistry .*unreachable.*Make the registry reachable, then call listen\(\) again/);
-      const port = Number(/the port (\d+) was released/.exec(err.message)?.[1]);
-      // The port is free again: a plain server can bind it.
-      const probe = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        probe.once('error', reject);
-        probe.listen(port, '127.0.0.1', resolve);
-      });
-      await new Promise((resolve) => probe.close(resolve));
+      await expectReleased(err.message);
       expect(await registry.resolve('Fixture')).toEqual([]);
 
       registry.down = false;

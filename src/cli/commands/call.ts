@@ -1,9 +1,8 @@
-import { ErrorReason, isRpcError } from '../../errors';
+import { ErrorReason, reasonOf } from '../../errors';
+import type { StreamKind } from '../../protocol';
 import type { Output } from '../output';
 import { type CallSettings, describeOne } from '../reflection-client';
 import type { Target } from '../target';
-
-type StreamKind = 'server' | 'client' | 'bidi';
 
 function callOptions(s: CallSettings): { metadata: Record<string, string>; timeoutMs?: number } {
   return s.timeoutMs === undefined ? { metadata: s.metadata } : { metadata: s.metadata, timeoutMs: s.timeoutMs };
@@ -48,7 +47,7 @@ export async function runCall(target: Target, service: string, method: string, a
     result = await client.invoke(service, method, args, callOptions(s));
   } catch (err) {
     // A unary call of a streaming method is refused before it runs; anything else is the answer.
-    if (!isRpcError(err) || (err.details as { reason?: string } | undefined)?.reason !== ErrorReason.STREAMS_UNSUPPORTED) throw err;
+    if (reasonOf(err) !== ErrorReason.STREAMS_UNSUPPORTED) throw err;
     const kind = await streamKindOf(target, service, method, s);
     if (kind === undefined) throw err;
     if (kind === 'client') {
